@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { MONEY_PATTERN } from '../domain/money';
+
+/** Control characters never belong in an identifier (they would also be illegal in a table key). */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+export const identifier = (max: number) =>
+  z
+    .string()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .refine((s) => !CONTROL.test(s), 'must not contain control characters');
+
+export const legalEntity = identifier(4).transform((s) => s.toLowerCase());
+
+export const money = z
+  .string()
+  .regex(MONEY_PATTERN, 'must be a decimal string with at most 15 integer and 6 fractional digits, e.g. "1234.50"');
+
+export const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code of three capital letters');
+
+export const isoDate = z.iso.date({ message: 'must be an ISO date YYYY-MM-DD' });
+
+export const rowVersion = z
+  .number({ message: 'must be a whole number' })
+  .int('must be a whole number')
+  .min(0, 'must be 0 or more')
+  .max(Number.MAX_SAFE_INTEGER, 'is too large');
+
+/** Parses JSON text or passes an already-parsed value through (the host may hand over either). */
+export function jsonPayload(raw: unknown): { ok: true; value: unknown } | { ok: false; reason: string } {
+  if (typeof raw !== 'string' && !Buffer.isBuffer(raw)) return { ok: true, value: raw };
+  try {
+    return { ok: true, value: JSON.parse(raw.toString()) };
+  } catch {
+    return { ok: false, reason: 'body: is not valid JSON' };
+  }
+}
+
+/** "field.path: message; …" — every problem names the field at fault. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((i) => `${i.path.length ? i.path.join('.') : 'body'}: ${i.message}`)
+    .join('; ');
+}

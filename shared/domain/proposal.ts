@@ -1,0 +1,82 @@
+import type { ConfirmedInvoice } from '../contracts/invoiceProposal';
+
+export type ProposalStatus = 'AwaitingLines' | 'LinesCreated' | 'Posted' | 'Error';
+
+/** Accounting details Finance sent when it posted the customer invoice. */
+export interface PostingRecord {
+  postingId: string;
+  customerInvoiceId: string;
+  voucher: string;
+  accountingDate: string;
+  accountingCurrency: string;
+  exchangeRate: string;
+}
+
+/** The project invoice proposal's header: the confirmed invoice plus what the integration made of it. */
+export interface ProposalHeader {
+  invoice: ConfirmedInvoice;
+  status: ProposalStatus;
+  reason: string | null;
+  /** Which set of line rows is the proposal's lines (see docs/storage.md, "builds"). */
+  activeBuild: string | null;
+  lineCount: number;
+  posting: PostingRecord | null;
+}
+
+export type HeaderDecision =
+  | { kind: 'create'; header: ProposalHeader }
+  | { kind: 'update'; header: ProposalHeader }
+  | { kind: 'duplicate' }
+  | { kind: 'stale'; storedVersion: number }
+  | { kind: 'reject'; reason: string };
+
+export function awaitingReason(staged: number, expected: number): string {
+  return `waiting for billed sales actuals: ${staged} of ${expected} staged`;
+}
+
+function sameInvoice(a: ConfirmedInvoice, b: ConfirmedInvoice): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof ConfirmedInvoice>;
+  return [...keys].every((k) => a[k] === b[k]);
+}
+
+/**
+ * What a delivered confirmed invoice does to the stored header. Higher version
+ * wins; a stale one is ignored; a posted proposal never changes. The status is
+ * left for Import from staging to re-evaluate, so the outcome does not depend on
+ * whether the header or its actuals came first.
+ */
+export function decideHeader(stored: ProposalHeader | undefined, incoming: ConfirmedInvoice): HeaderDecision {
+  if (!stored) {
+    return {
+      kind: 'create',
+      header: {
+        invoice: incoming,
+        status: 'AwaitingLines',
+        reason: awaitingReason(0, incoming.transactionCount),
+        activeBuild: null,
+        lineCount: 0,
+        posting: null,
+      },
+    };
+  }
+  const storedVersion = stored.invoice.version;
+  if (incoming.version < storedVersion) return { kind: 'stale', storedVersion };
+  if (incoming.version === storedVersion) {
+    return sameInvoice(stored.invoice, incoming)
+      ? { kind: 'duplicate' }
+      : { kind: 'reject', reason: `version ${incoming.version} was already received with different content` };
+  }
+  if (stored.status === 'Posted') {
+    return {
+      kind: 'reject',
+      reason: `proposal ${stored.invoice.proposalId} is already posted (voucher ${stored.posting?.voucher}); a posted proposal cannot change`,
+    };
+  }
+  if (incoming.invoiceId !== stored.invoice.invoiceId) {
+    return {
+      kind: 'reject',
+      reason: `proposal ${incoming.proposalId} belongs to invoice ${stored.invoice.invoiceId}, not ${incoming.invoiceId}`,
+    };
+  }
+  return { kind: 'update', header: { ...stored, invoice: incoming } };
+}
