@@ -1,0 +1,35 @@
+import { ServiceBusClient, type ServiceBusSender } from '@azure/service-bus';
+import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
+import type { Settings } from '../config';
+import type { AccountingUpdateSender, OutboundMessage } from './accountingUpdates';
+
+/** A Service Bus client from a connection string or, in Azure, the managed identity. */
+export function serviceBusClient(s: Settings): ServiceBusClient | undefined {
+  if (s.ServiceBusConnection) return new ServiceBusClient(s.ServiceBusConnection);
+  const ns = s.ServiceBusConnection__fullyQualifiedNamespace;
+  if (!ns) return undefined;
+  const clientId = s.ServiceBusConnection__clientId;
+  const credential =
+    s.ServiceBusConnection__credential === 'managedidentity'
+      ? new ManagedIdentityCredential(clientId ? { clientId } : {})
+      : new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {});
+  return new ServiceBusClient(ns, credential);
+}
+
+/** Sends accounting updates in as few batches as their size allows. */
+export class ServiceBusOutbound implements AccountingUpdateSender {
+  constructor(private readonly sender: Pick<ServiceBusSender, 'createMessageBatch' | 'sendMessages'>) {}
+
+  async send(messages: readonly OutboundMessage[]): Promise<void> {
+    let batch = await this.sender.createMessageBatch();
+    for (const m of messages) {
+      const message = { messageId: m.messageId, body: m.body, contentType: 'application/json', subject: 'AccountingUpdate' };
+      if (batch.tryAddMessage(message)) continue;
+      if (batch.count === 0) throw new Error(`accounting update ${m.messageId} is larger than a Service Bus message`);
+      await this.sender.sendMessages(batch);
+      batch = await this.sender.createMessageBatch();
+      if (!batch.tryAddMessage(message)) throw new Error(`accounting update ${m.messageId} is larger than a Service Bus message`);
+    }
+    if (batch.count > 0) await this.sender.sendMessages(batch);
+  }
+}

@@ -1,0 +1,74 @@
+import type { TableServiceClientOptions } from '@azure/data-tables';
+import { settings, type Settings } from './config';
+import { QUEUES } from './queues';
+import { TableOutbound, type AccountingUpdateSender } from './messaging/accountingUpdates';
+import { serviceBusClient, ServiceBusOutbound } from './messaging/serviceBus';
+import { ActualRegister } from './storage/actualRegister';
+import { OutboxIndex } from './storage/outbox';
+import { ProposalStore } from './storage/proposals';
+import { QuarantineStore } from './storage/quarantine';
+import { StagingStore } from './storage/staging';
+import { createTables, ensureTables, type Tables } from './storage/tables';
+
+/** What the pipeline steps work with: the stores, the outbound sender and a clock. */
+export interface Runtime {
+  tables: Tables;
+  proposals: ProposalStore;
+  staging: StagingStore;
+  register: ActualRegister;
+  quarantine: QuarantineStore;
+  outbox: OutboxIndex;
+  sender: AccountingUpdateSender;
+  now: () => Date;
+  close: () => Promise<void>;
+}
+
+export interface Logger {
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+
+export interface RuntimeOptions {
+  /** Extra storage pipeline policies (request counting, fault injection in tests). */
+  storage?: TableServiceClientOptions;
+  sender?: AccountingUpdateSender;
+}
+
+export async function createRuntime(s: Settings, options: RuntimeOptions = {}): Promise<Runtime> {
+  const tables = createTables(s, options.storage);
+  await ensureTables(tables);
+  const bus = options.sender ? undefined : serviceBusClient(s);
+  const sender =
+    options.sender ??
+    (bus ? new ServiceBusOutbound(bus.createSender(QUEUES.accountingUpdates)) : new TableOutbound(tables.localOutbound, QUEUES.accountingUpdates));
+  return {
+    tables,
+    proposals: new ProposalStore(tables.proposals),
+    staging: new StagingStore(tables.staging),
+    register: new ActualRegister(tables.actuals),
+    quarantine: new QuarantineStore(tables.quarantine),
+    outbox: new OutboxIndex(tables.outbox),
+    sender,
+    now: () => new Date(),
+    close: async () => {
+      await bus?.close();
+    },
+  };
+}
+
+let current: Promise<Runtime> | undefined;
+
+/** The process's runtime, built from the app settings on first use. */
+export function runtime(): Promise<Runtime> {
+  current ??= createRuntime(settings()).catch((e) => {
+    current = undefined; // a failed start (storage down) is retried on the next invocation
+    throw e;
+  });
+  return current;
+}
+
+/** Replaces the process's runtime (the local host and tests build their own). */
+export function useRuntime(rt: Runtime | undefined): void {
+  current = rt ? Promise.resolve(rt) : undefined;
+}

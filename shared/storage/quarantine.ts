@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { odata, type TableClient } from '@azure/data-tables';
+import { createIfAbsent, isNotFound } from './conditions';
+
+/**
+ * Messages refused by a schema or a business rule, kept raw with the reason so
+ * nothing is lost and an operator can fix the cause and replay them. The row key
+ * is a hash of source and content, so a redelivered bad message is kept once.
+ */
+export interface QuarantinedMessage {
+  id: string;
+  source: string;
+  messageId: string | null;
+  reason: string;
+  receivedAt: string;
+  raw: string;
+  /** The raw text was longer than a table row holds; `raw` is its beginning. */
+  rawTruncated: boolean;
+  rawSha256: string;
+  replayedAt: string | null;
+}
+
+const CHUNK = 30_000; // characters per property, under the 64 KiB property limit
+const MAX_CHUNKS = 15; // 450,000 characters, under the 1 MiB row limit
+
+type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string; etag: string };
+
+export class QuarantineStore {
+  constructor(private readonly table: TableClient) {}
+
+  async keep(m: { source: string; messageId?: string | null; reason: string; raw: string; now: Date }): Promise<string> {
+    const sha = createHash('sha256').update(m.raw).digest('hex');
+    const id = createHash('sha256').update(`${m.source}\n${sha}`).digest('hex').slice(0, 32);
+    const chunks: Record<string, string> = {};
+    for (let i = 0; i < MAX_CHUNKS && i * CHUNK < m.raw.length; i++) {
+      chunks[`raw${i.toString().padStart(2, '0')}`] = m.raw.slice(i * CHUNK, (i + 1) * CHUNK);
+    }
+    await createIfAbsent(() =>
+      this.table.createEntity({
+        partitionKey: m.source,
+        rowKey: id,
+        messageId: m.messageId ?? '',
+        reason: m.reason.slice(0, CHUNK),
+        receivedAt: m.now.toISOString(),
+        rawLength: m.raw.length,
+        rawTruncated: m.raw.length > CHUNK * MAX_CHUNKS,
+        rawSha256: sha,
+        replayedAt: '',
+        ...chunks,
+      }),
+    );
+    return id;
+  }
+
+  private static toMessage(e: Entity): QuarantinedMessage {
+    const raw = Object.keys(e)
+      .filter((k) => /^raw\d\d$/.test(k))
+      .sort()
+      .map((k) => String(e[k]))
+      .join('');
+    return {
+      id: e.rowKey,
+      source: e.partitionKey,
+      messageId: (e.messageId as string) || null,
+      reason: String(e.reason),
+      receivedAt: String(e.receivedAt),
+      raw,
+      rawTruncated: Boolean(e.rawTruncated),
+      rawSha256: String(e.rawSha256),
+      replayedAt: (e.replayedAt as string) || null,
+    };
+  }
+
+  async list(source?: string): Promise<QuarantinedMessage[]> {
+    const filter = source ? odata`PartitionKey eq ${source}` : undefined;
+    const out: QuarantinedMessage[] = [];
+    for await (const e of this.table.listEntities<Entity>(filter ? { queryOptions: { filter } } : {})) {
+      out.push(QuarantineStore.toMessage(e));
+    }
+    return out.sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
+  }
+
+  async get(source: string, id: string): Promise<(QuarantinedMessage & { etag: string }) | undefined> {
+    try {
+      const e = await this.table.getEntity<Entity>(source, id);
+      return { ...QuarantineStore.toMessage(e), etag: e.etag };
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /** Marks a message replayed, with the ETag it was read with, so two operators cannot replay it twice. */
+  async markReplayed(source: string, id: string, etag: string, now: Date): Promise<void> {
+    await this.table.updateEntity({ partitionKey: source, rowKey: id, replayedAt: now.toISOString() }, 'Merge', { etag });
+  }
+}

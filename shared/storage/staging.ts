@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import { odata, type TableClient } from '@azure/data-tables';
+import type { BilledSalesActual } from '../contracts/actual';
+import { createIfAbsent } from './conditions';
+import { deleteImmutableRows } from './batches';
+import { encodeKeyPart, proposalPartition, SEPARATOR, versionKey } from './keys';
+
+/**
+ * The actuals staging table: the pending work of Import from staging and
+ * nothing else. Rows are spread over SHARDS partitions by a hash of their
+ * proposal, so a run reads only what is pending, in pages, and all rows of one
+ * proposal sit together in one shard, in key order.
+ *
+ * RowKey = {proposalPartition}|a|{actualId}|{version}   a staged actual
+ *        = {proposalPartition}|h|{version}              "header changed, evaluate again"
+ *
+ * A row's content is fixed by its key (a new version is a new row), so deleting
+ * a row after its content has been committed can never lose a newer delivery.
+ */
+export const SHARDS = 16;
+
+export function shardOf(partition: string): string {
+  const n = createHash('sha256').update(partition).digest().readUInt32BE(0) % SHARDS;
+  return `s${n.toString().padStart(2, '0')}`;
+}
+
+export const allShards = (): string[] => Array.from({ length: SHARDS }, (_, i) => `s${i.toString().padStart(2, '0')}`);
+
+export interface StagedRow {
+  partitionKey: string;
+  rowKey: string;
+  proposal: string;
+  actual?: BilledSalesActual;
+}
+
+/** All staged rows of one proposal, as found in one shard. */
+export interface StagedGroup {
+  proposal: string;
+  rows: StagedRow[];
+}
+
+type Entity = { partitionKey: string; rowKey: string; proposal: string; json?: string };
+
+export class StagingStore {
+  constructor(private readonly table: TableClient) {}
+
+  get client(): TableClient {
+    return this.table;
+  }
+
+  /** Stages one version of a billed sales actual; a repeat of the same version is a no-op. */
+  async stageActual(a: BilledSalesActual): Promise<StagedRow> {
+    const proposal = proposalPartition(a.legalEntity, a.proposalId);
+    const row = {
+      partitionKey: shardOf(proposal),
+      rowKey: [proposal, 'a', encodeKeyPart(a.actualId), versionKey(a.version)].join(SEPARATOR),
+      proposal,
+    };
+    await createIfAbsent(() => this.table.createEntity({ ...row, json: JSON.stringify(a) }));
+    return { ...row, actual: a };
+  }
+
+  /** Asks the next import to evaluate this proposal again (its header arrived or changed). */
+  async flagHeader(legalEntity: string, proposalId: string, version: number): Promise<void> {
+    const proposal = proposalPartition(legalEntity, proposalId);
+    const rowKey = [proposal, 'h', versionKey(version)].join(SEPARATOR);
+    await createIfAbsent(() => this.table.createEntity({ partitionKey: shardOf(proposal), rowKey, proposal }));
+  }
+
+  async remove(rows: readonly { partitionKey: string; rowKey: string }[]): Promise<void> {
+    await deleteImmutableRows(this.table, rows);
+  }
+
+  /**
+   * Streams one shard page by page and yields each proposal's rows together.
+   * Keys of one proposal share a prefix, so they are contiguous in key order and
+   * a group is complete when the next proposal starts.
+   */
+  async *groups(shard: string, pageSize = 1000): AsyncGenerator<StagedGroup> {
+    const pages = this.table
+      .listEntities<Entity>({ queryOptions: { filter: odata`PartitionKey eq ${shard}` } })
+      .byPage({ maxPageSize: pageSize });
+    let current: StagedGroup | undefined;
+    for await (const page of pages) {
+      for (const e of page) {
+        const row: StagedRow = {
+          partitionKey: e.partitionKey,
+          rowKey: e.rowKey,
+          proposal: e.proposal,
+          ...(e.json ? { actual: JSON.parse(e.json) as BilledSalesActual } : {}),
+        };
+        if (current && current.proposal !== row.proposal) {
+          yield current;
+          current = undefined;
+        }
+        (current ??= { proposal: row.proposal, rows: [] }).rows.push(row);
+      }
+    }
+    if (current) yield current;
+  }
+}
