@@ -1,0 +1,77 @@
+import {
+  app,
+  type HttpHandler,
+  type HttpMethod,
+  type ServiceBusQueueHandler,
+  type TimerHandler,
+} from '@azure/functions';
+import { settings, type Settings } from '../config';
+
+/**
+ * One definition per function: the Azure registration (app.serviceBusQueue,
+ * app.timer, app.http) and the local host (host/) both read it, so a route,
+ * queue or schedule is written down exactly once.
+ */
+export type ServiceBusFunction = {
+  kind: 'serviceBus';
+  name: string;
+  queueName: string;
+  /** App setting prefix of the Service Bus connection. */
+  connection: string;
+  handler: ServiceBusQueueHandler;
+};
+
+export type TimerFunction = {
+  kind: 'timer';
+  name: string;
+  /** App setting that holds the NCRONTAB schedule (six fields, seconds first). */
+  scheduleSetting: keyof Settings & `${string}_SCHEDULE`;
+  handler: TimerHandler;
+};
+
+export type HttpFunction = {
+  kind: 'http';
+  name: string;
+  /** Route below /api, in the Functions host's template syntax (`a/{b}/c`). */
+  route: string;
+  methods: HttpMethod[];
+  authLevel: 'anonymous' | 'function';
+  handler: HttpHandler;
+};
+
+export type FunctionDefinition = ServiceBusFunction | TimerFunction | HttpFunction;
+
+/** The schedule a timer function runs on, from its app setting (with the setting's default). */
+export function timerSchedule(def: TimerFunction, s: Settings = settings()): string {
+  return s[def.scheduleSetting];
+}
+
+function runningInFunctionsHost(): boolean {
+  // Same probe as @azure/functions: the worker provides this module, nothing else does.
+  try {
+    require('@azure/functions-core');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function registerWithFunctionsHost(def: FunctionDefinition): void {
+  switch (def.kind) {
+    case 'serviceBus':
+      app.serviceBusQueue(def.name, { queueName: def.queueName, connection: def.connection, handler: def.handler });
+      return;
+    case 'timer':
+      app.timer(def.name, { schedule: timerSchedule(def), handler: def.handler });
+      return;
+    case 'http':
+      app.http(def.name, { route: def.route, methods: def.methods, authLevel: def.authLevel, handler: def.handler });
+      return;
+  }
+}
+
+/** Declares a function; inside the Azure Functions host it is also registered there. */
+export function defineFunction<T extends FunctionDefinition>(def: T): T {
+  if (runningInFunctionsHost()) registerWithFunctionsHost(def);
+  return def;
+}

@@ -1,0 +1,81 @@
+import type { TransactionAction } from '@azure/data-tables';
+import { describeIssues } from '../contracts/common';
+import { postingSchema, type Posting } from '../contracts/posting';
+import { decidePosting } from '../domain/posting';
+import type { PostingRecord } from '../domain/proposal';
+import { commitToPartition } from '../storage/batches';
+import { withOptimisticRetry } from '../storage/conditions';
+import { proposalPartition } from '../storage/keys';
+import { headerEntity, postedEntity } from '../storage/proposals';
+import type { Logger, Runtime } from '../runtime';
+import { dispatchPosting } from './dispatchAccountingUpdates';
+
+export interface PostingReceipt {
+  legalEntity: string;
+  proposalId: string;
+  status: 'Posted';
+  customerInvoiceId: string;
+  voucher: string;
+  accountingDate: string;
+  lineCount: number;
+}
+
+export type PostingResult =
+  | { kind: 'posted' | 'repeat'; receipt: PostingReceipt }
+  | { kind: 'invalid'; detail: string }
+  | { kind: 'notFound'; detail: string }
+  | { kind: 'conflict'; detail: string }
+  | { kind: 'linesMismatch'; detail: string };
+
+function receipt(legalEntity: string, proposalId: string, r: PostingRecord, lineCount: number): PostingReceipt {
+  return { legalEntity, proposalId, status: 'Posted', customerInvoiceId: r.customerInvoiceId, voucher: r.voucher, accountingDate: r.accountingDate, lineCount };
+}
+
+/**
+ * invoicePosted: Finance posted the customer invoice. The accounting details of
+ * every line, the outbox of updates for Dataverse and the header's Posted
+ * status are committed together (the header last, with its ETag); then the
+ * updates are sent. A failed send loses nothing: the outbox sweep sends later.
+ */
+export async function postInvoice(rt: Runtime, legalEntity: string, proposalId: string, body: unknown, log: Logger): Promise<PostingResult> {
+  const parsed = postingSchema.safeParse(body);
+  if (!parsed.success) return { kind: 'invalid', detail: describeIssues(parsed.error) };
+  const posting: Posting = parsed.data;
+  const le = legalEntity.toLowerCase();
+  const pk = proposalPartition(le, proposalId);
+
+  const result = await withOptimisticRetry(`posting of ${le}/${proposalId}`, async (): Promise<PostingResult> => {
+    const header = await rt.proposals.header(pk);
+    const build = header?.value.activeBuild;
+    const lines = build ? await rt.proposals.lines(pk, build) : [];
+    const decision = decidePosting(header?.value, lines.map((l) => l.value.actual.actualId), posting);
+    switch (decision.kind) {
+      case 'notFound':
+        return { kind: 'notFound', detail: `proposal ${proposalId} of legal entity ${le} does not exist` };
+      case 'conflict':
+      case 'linesMismatch':
+        return { kind: decision.kind, detail: decision.reason };
+      case 'repeat':
+        return { kind: 'repeat', receipt: receipt(le, proposalId, decision.record, lines.length) };
+      case 'post': {
+        const id = decision.record.postingId;
+        await rt.outbox.add(pk, id, rt.now()); // before the commit, so the sweep finds it whatever happens next
+        const rows: TransactionAction[] = posting.lines.map((l) => ['upsert', postedEntity(pk, { ...l, postingId: id, sentAt: null }), 'Replace']);
+        const posted = { ...header!.value, status: 'Posted' as const, reason: null, posting: decision.record };
+        await commitToPartition(rt.proposals.client, rows, ['update', headerEntity(pk, posted), 'Replace', { etag: header!.etag }]);
+        log.info(`proposal ${le}/${proposalId} posted as ${decision.record.customerInvoiceId}, voucher ${decision.record.voucher}`);
+        return { kind: 'posted', receipt: receipt(le, proposalId, decision.record, lines.length) };
+      }
+    }
+  });
+
+  if (result.kind === 'posted' || result.kind === 'repeat') {
+    const header = await rt.proposals.header(pk);
+    try {
+      await dispatchPosting(rt, pk, header!.value.posting!.postingId);
+    } catch (e) {
+      log.warn(`accounting updates for ${le}/${proposalId} not sent yet, the outbox sweep will retry: ${(e as Error).message}`);
+    }
+  }
+  return result;
+}

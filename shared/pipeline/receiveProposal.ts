@@ -1,0 +1,47 @@
+import { confirmedInvoiceSchema } from '../contracts/invoiceProposal';
+import { decideHeader } from '../domain/proposal';
+import { withOptimisticRetry } from '../storage/conditions';
+import { proposalPartition } from '../storage/keys';
+import type { Logger, Runtime } from '../runtime';
+import { parseDelivery, quarantine, type Delivery, type Outcome } from './inbound';
+
+/**
+ * syncInvoiceProposal: a confirmed pro forma invoice becomes (or updates) its
+ * proposal header. Evaluating lines is left to Import from staging, which a
+ * staging flag asks to look at this proposal again.
+ */
+export async function receiveProposal(rt: Runtime, d: Delivery, log: Logger): Promise<Outcome> {
+  const parsed = await parseDelivery(rt, d, confirmedInvoiceSchema, log);
+  if (!parsed.ok) return parsed.outcome;
+  const invoice = parsed.value;
+  const pk = proposalPartition(invoice.legalEntity, invoice.proposalId);
+  const name = `proposal ${invoice.legalEntity}/${invoice.proposalId} v${invoice.version}`;
+
+  // First delivery is the common case: try to create, and read only when the header exists.
+  let knownToExist = false;
+  const decision = await withOptimisticRetry(name, async () => {
+    const stored = knownToExist ? await rt.proposals.header(pk) : undefined;
+    knownToExist = true;
+    const decision = decideHeader(stored?.value, invoice);
+    if (decision.kind === 'create') await rt.proposals.createHeader(pk, decision.header);
+    if (decision.kind === 'update') await rt.proposals.replaceHeader(pk, decision.header, stored!.etag);
+    return decision;
+  });
+
+  switch (decision.kind) {
+    case 'stale':
+      log.warn(`${name} ignored: stale, version ${decision.storedVersion} is stored`);
+      return { kind: 'stale', detail: `version ${decision.storedVersion} is stored` };
+    case 'reject':
+      return quarantine(rt, d, decision.reason, log);
+    case 'duplicate':
+      // A repeat may follow a crash between the header write and the flag: flag again (idempotent).
+      await rt.staging.flagHeader(invoice.legalEntity, invoice.proposalId, invoice.version);
+      return { kind: 'duplicate', detail: `${name} already stored` };
+    case 'create':
+    case 'update':
+      await rt.staging.flagHeader(invoice.legalEntity, invoice.proposalId, invoice.version);
+      log.info(`${name} ${decision.kind === 'create' ? 'created' : 'updated'}`);
+      return { kind: 'applied', detail: `${name} ${decision.kind}d` };
+  }
+}
