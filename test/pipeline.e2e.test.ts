@@ -9,17 +9,18 @@ import syncInvoiceProposal from '../functions/syncInvoiceProposal';
 import { TableOutbound } from '../shared/messaging/accountingUpdates';
 import { formatMoney, sumMoney } from '../shared/domain/money';
 import type { Runtime } from '../shared/runtime';
+import type { HttpFunction, ServiceBusFunction } from '../shared/hosting/definition';
 import { httpRequest, proposalWithActuals, serviceBusContext } from './support/builders';
 import { postingFor, signedHeaders } from './support/posting';
 import { testRuntime } from './support/runtime';
 
 const timer = { isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
 
-async function deliver(fn: typeof syncActuals, body: unknown, messageId: string) {
+async function deliver(fn: ServiceBusFunction, body: unknown, messageId: string) {
   await fn.handler(JSON.stringify(body), serviceBusContext(messageId));
 }
 
-async function call(fn: typeof getActual, init: Parameters<typeof httpRequest>[0]) {
+async function call(fn: HttpFunction, init: Parameters<typeof httpRequest>[0]) {
   const response = (await fn.handler(httpRequest(init), serviceBusContext())) as HttpResponseInit;
   return { status: response.status, body: response.jsonBody as any, headers: response.headers as Record<string, string> };
 }

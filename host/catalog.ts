@@ -1,0 +1,24 @@
+import dispatchAccountingUpdates from '../functions/dispatchAccountingUpdates';
+import getActual from '../functions/getActual';
+import getInvoiceProposal from '../functions/getInvoiceProposal';
+import importFromStaging from '../functions/importFromStaging';
+import invoicePosted from '../functions/invoicePosted';
+import rejectProposalWrites from '../functions/rejectProposalWrites';
+import syncActuals from '../functions/syncActuals';
+import syncInvoiceProposal from '../functions/syncInvoiceProposal';
+import type { FunctionDefinition } from '../shared/hosting/definition';
+
+/**
+ * Every function of the app, as the local host runs it. In Azure the host
+ * finds the same definitions through package.json "main" (dist/functions/*.js).
+ */
+export const functionDefinitions: readonly FunctionDefinition[] = [
+  syncInvoiceProposal,
+  syncActuals,
+  importFromStaging,
+  dispatchAccountingUpdates,
+  invoicePosted,
+  getInvoiceProposal,
+  getActual,
+  rejectProposalWrites,
+];
