@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
 import { createIfAbsent, isNotFound } from './conditions';
+import { joinText, MAX_TEXT, splitText } from './largeText';
 
 /**
  * Messages refused by a schema or a business rule, kept raw with the reason so
@@ -20,9 +21,6 @@ export interface QuarantinedMessage {
   replayedAt: string | null;
 }
 
-const CHUNK = 30_000; // characters per property, under the 64 KiB property limit
-const MAX_CHUNKS = 15; // 450,000 characters, under the 1 MiB row limit
-
 type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string; etag: string };
 
 export class QuarantineStore {
@@ -31,33 +29,25 @@ export class QuarantineStore {
   async keep(m: { source: string; messageId?: string | null; reason: string; raw: string; now: Date }): Promise<string> {
     const sha = createHash('sha256').update(m.raw).digest('hex');
     const id = createHash('sha256').update(`${m.source}\n${sha}`).digest('hex').slice(0, 32);
-    const chunks: Record<string, string> = {};
-    for (let i = 0; i < MAX_CHUNKS && i * CHUNK < m.raw.length; i++) {
-      chunks[`raw${i.toString().padStart(2, '0')}`] = m.raw.slice(i * CHUNK, (i + 1) * CHUNK);
-    }
     await createIfAbsent(() =>
       this.table.createEntity({
         partitionKey: m.source,
         rowKey: id,
         messageId: m.messageId ?? '',
-        reason: m.reason.slice(0, CHUNK),
+        reason: m.reason.slice(0, 30_000),
         receivedAt: m.now.toISOString(),
         rawLength: m.raw.length,
-        rawTruncated: m.raw.length > CHUNK * MAX_CHUNKS,
+        rawTruncated: m.raw.length > MAX_TEXT,
         rawSha256: sha,
         replayedAt: '',
-        ...chunks,
+        ...splitText(m.raw, 'raw'),
       }),
     );
     return id;
   }
 
   private static toMessage(e: Entity): QuarantinedMessage {
-    const raw = Object.keys(e)
-      .filter((k) => /^raw\d\d$/.test(k))
-      .sort()
-      .map((k) => String(e[k]))
-      .join('');
+    const raw = joinText(e, 'raw');
     return {
       id: e.rowKey,
       source: e.partitionKey,

@@ -3,10 +3,20 @@ import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential
 import type { Settings } from '../config';
 
 /** Azurite's fixed development account (public, documented, not a secret). */
-const DEVELOPMENT_STORAGE =
-  'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;' +
-  'AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;' +
-  'TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;';
+export function developmentStorage(tableEndpoint = 'http://127.0.0.1:10002'): string {
+  return (
+    'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;' +
+    'AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;' +
+    `TableEndpoint=${tableEndpoint.replace(/\/$/, '')}/devstoreaccount1;`
+  );
+}
+
+/** `UseDevelopmentStorage=true[;DevelopmentStorageProxyUri=http://host:port]`, or undefined. */
+export function developmentStorageEndpoint(connection: string | undefined): string | undefined {
+  if (!connection || !/^\s*UseDevelopmentStorage=true/i.test(connection)) return undefined;
+  const proxy = /DevelopmentStorageProxyUri=([^;]+)/i.exec(connection)?.[1];
+  return proxy ?? 'http://127.0.0.1:10002';
+}
 
 export const TABLE_NAMES = [
   'proposals',
@@ -15,17 +25,15 @@ export const TABLE_NAMES = [
   'quarantine',
   'outbox',
   'webhookIds',
+  /** Stand-in for the outbound queue when no Service Bus is configured (local runs). */
   'localOutbound',
-  'localMessages',
-  'localDeadLetters',
 ] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
 export type Tables = Record<TableName, TableClient>;
 
 export function storageConnectionString(s: Settings): string | undefined {
-  const conn = s.AzureWebJobsStorage;
-  if (!conn) return undefined;
-  return /^UseDevelopmentStorage=true/i.test(conn.trim()) ? DEVELOPMENT_STORAGE : conn;
+  const endpoint = developmentStorageEndpoint(s.AzureWebJobsStorage);
+  return endpoint ? developmentStorage(endpoint) : s.AzureWebJobsStorage;
 }
 
 function identityCredential(s: Settings): TokenCredential {
@@ -40,18 +48,19 @@ function identityCredential(s: Settings): TokenCredential {
  * One client per table. A connection string (Azurite locally) or, in Azure, the
  * managed identity named by the AzureWebJobsStorage__* settings.
  */
-export function createTables(s: Settings, options: TableServiceClientOptions = {}): Tables {
+export function tableClient(s: Settings, name: string, options: TableServiceClientOptions = {}): TableClient {
   const conn = storageConnectionString(s);
-  const make = (name: TableName): TableClient => {
-    const table = `${s.TABLE_PREFIX}${name}`;
-    if (conn) return TableClient.fromConnectionString(conn, table, { ...options, allowInsecureConnection: true });
-    const url = s.AzureWebJobsStorage__tableServiceUri ?? `https://${s.AzureWebJobsStorage__accountName}.table.core.windows.net`;
-    return new TableClient(url, table, identityCredential(s), options);
-  };
-  return Object.fromEntries(TABLE_NAMES.map((n) => [n, make(n)])) as Tables;
+  const table = `${s.TABLE_PREFIX}${name}`;
+  if (conn) return TableClient.fromConnectionString(conn, table, { ...options, allowInsecureConnection: true });
+  const url = s.AzureWebJobsStorage__tableServiceUri ?? `https://${s.AzureWebJobsStorage__accountName}.table.core.windows.net`;
+  return new TableClient(url, table, identityCredential(s), options);
+}
+
+export function createTables(s: Settings, options: TableServiceClientOptions = {}): Tables {
+  return Object.fromEntries(TABLE_NAMES.map((n) => [n, tableClient(s, n, options)])) as Tables;
 }
 
 /** Creates any missing table; safe to call from every instance at start-up. */
-export async function ensureTables(tables: Tables): Promise<void> {
+export async function ensureTables(tables: Record<string, TableClient>): Promise<void> {
   await Promise.all(Object.values(tables).map((t) => t.createTable()));
 }

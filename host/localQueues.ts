@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { odata, type TableClient } from '@azure/data-tables';
+import { isNotFound, isPreconditionFailed } from '../shared/storage/conditions';
+import { joinText, splitText } from '../shared/storage/largeText';
+
+/**
+ * Service Bus semantics without a namespace: each queue is a partition of a
+ * table, so an accepted message is durable before the admin call answers 202.
+ * A delivery takes a lock (deliveryCount + 1, written with the row's ETag, so a
+ * crash still counts it); success deletes the message, failure releases it for
+ * redelivery, and the last allowed failure moves it, with its delivery history,
+ * to the dead-letter table.
+ */
+export interface LocalMessage {
+  queue: string;
+  rowKey: string;
+  etag: string;
+  messageId: string;
+  body: string;
+  deliveryCount: number;
+  enqueuedTimeUtc: string;
+  history: { deliveryCount: number; at: string; error: string }[];
+}
+
+export interface DeadLetter extends Omit<LocalMessage, 'etag'> {
+  deadLetteredAt: string;
+  deadLetterReason: string;
+}
+
+type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string; etag: string };
+
+function toMessage(e: Entity): LocalMessage {
+  return {
+    queue: e.partitionKey,
+    rowKey: e.rowKey,
+    etag: e.etag,
+    messageId: String(e.messageId),
+    body: joinText(e),
+    deliveryCount: Number(e.deliveryCount),
+    enqueuedTimeUtc: String(e.enqueuedTimeUtc),
+    history: JSON.parse(String(e.history ?? '[]')),
+  };
+}
+
+export class LocalQueues {
+  constructor(
+    private readonly messages: TableClient,
+    private readonly deadLetters: TableClient,
+    private readonly options: { maxDeliveryCount: number; lockMs: number; redeliveryDelayMs: number; now?: () => Date },
+  ) {}
+
+  private now(): Date {
+    return this.options.now?.() ?? new Date();
+  }
+
+  async enqueue(queue: string, body: string, messageId: string = randomUUID()): Promise<string> {
+    const at = this.now();
+    const rowKey = `${at.getTime().toString().padStart(15, '0')}|${randomUUID()}`;
+    await this.messages.createEntity({
+      partitionKey: queue,
+      rowKey,
+      messageId,
+      deliveryCount: 0,
+      enqueuedTimeUtc: at.toISOString(),
+      lockedUntil: '',
+      history: '[]',
+      ...splitText(body),
+    });
+    return messageId;
+  }
+
+  /** Locks up to `max` visible messages for delivery, oldest first. */
+  async receive(queue: string, max: number): Promise<LocalMessage[]> {
+    if (max <= 0) return [];
+    const now = this.now();
+    const filter = odata`PartitionKey eq ${queue} and lockedUntil lt ${now.toISOString()}`;
+    const locked: LocalMessage[] = [];
+    for await (const e of this.messages.listEntities<Entity>({ queryOptions: { filter } })) {
+      const m = toMessage(e);
+      const lockedUntil = new Date(now.getTime() + this.options.lockMs).toISOString();
+      try {
+        const r = await this.messages.updateEntity(
+          { partitionKey: queue, rowKey: m.rowKey, deliveryCount: m.deliveryCount + 1, lockedUntil },
+          'Merge',
+          { etag: m.etag },
+        );
+        locked.push({ ...m, etag: r.etag!, deliveryCount: m.deliveryCount + 1 });
+      } catch (err) {
+        if (!isPreconditionFailed(err) && !isNotFound(err)) throw err; // another receiver took it
+      }
+      if (locked.length >= max) break;
+    }
+    return locked;
+  }
+
+  async complete(m: LocalMessage): Promise<void> {
+    await this.messages.deleteEntity(m.queue, m.rowKey, { etag: m.etag });
+  }
+
+  /** A failed delivery: released for redelivery, or dead-lettered after the max delivery count. */
+  async abandon(m: LocalMessage, error: string): Promise<'redelivery' | 'deadLettered'> {
+    const now = this.now();
+    const history = [...m.history, { deliveryCount: m.deliveryCount, at: now.toISOString(), error: error.slice(0, 2000) }];
+    if (m.deliveryCount >= this.options.maxDeliveryCount) {
+      const { etag: _etag, queue, rowKey, body, ...rest } = m;
+      await this.deadLetters.upsertEntity(
+        {
+          partitionKey: queue,
+          rowKey,
+          ...rest,
+          history: JSON.stringify(history),
+          deadLetteredAt: now.toISOString(),
+          deadLetterReason: `MaxDeliveryCountExceeded: failed ${m.deliveryCount} deliveries`,
+          ...splitText(body),
+        },
+        'Replace',
+      );
+      await this.messages.deleteEntity(queue, rowKey, { etag: m.etag });
+      return 'deadLettered';
+    }
+    const lockedUntil = new Date(now.getTime() + this.options.redeliveryDelayMs).toISOString();
+    await this.messages.updateEntity({ partitionKey: m.queue, rowKey: m.rowKey, lockedUntil, history: JSON.stringify(history) }, 'Merge', { etag: m.etag });
+    return 'redelivery';
+  }
+
+  async pending(queue: string): Promise<LocalMessage[]> {
+    const out: LocalMessage[] = [];
+    for await (const e of this.messages.listEntities<Entity>({ queryOptions: { filter: odata`PartitionKey eq ${queue}` } })) out.push(toMessage(e));
+    return out;
+  }
+
+  async deadLettered(queue?: string): Promise<DeadLetter[]> {
+    const out: DeadLetter[] = [];
+    const options = queue ? { queryOptions: { filter: odata`PartitionKey eq ${queue}` } } : {};
+    for await (const e of this.deadLetters.listEntities<Entity>(options)) {
+      const { etag: _etag, ...m } = toMessage(e);
+      out.push({ ...m, deadLetteredAt: String(e.deadLetteredAt), deadLetterReason: String(e.deadLetterReason) });
+    }
+    return out;
+  }
+}

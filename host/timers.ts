@@ -1,0 +1,90 @@
+import type { TableClient } from '@azure/data-tables';
+import type { Timer } from '@azure/functions';
+import type { TimerFunction } from '../shared/hosting/definition';
+import type { Invocations, LogLine } from './invocation';
+import { nextOccurrence, parseSchedule, type Schedule } from './ncrontab';
+
+/**
+ * Runs timer functions on their NCRONTAB schedules. The next due time is kept
+ * in a table, so a run missed while the host was down happens at start-up with
+ * `isPastDue: true`, as the Functions host's schedule monitor does. A timer
+ * never overlaps with itself.
+ */
+export class TimerScheduler {
+  private readonly handles = new Map<string, NodeJS.Timeout>();
+  private readonly running = new Map<string, Promise<void>>();
+  private stopped = false;
+
+  constructor(
+    private readonly status: TableClient,
+    private readonly invocations: Invocations,
+    private readonly log: LogLine,
+  ) {}
+
+  async start(def: TimerFunction, expression: string): Promise<void> {
+    const schedule = parseSchedule(expression);
+    let last = '';
+    let due: Date | undefined;
+    try {
+      const row = await this.status.getEntity<{ next: string; last: string }>('timer', def.name);
+      last = row.last;
+      due = new Date(row.next);
+    } catch {
+      due = undefined;
+    }
+    const now = new Date();
+    if (due && due < now) {
+      this.log('information', def.name, `missed its run due ${due.toISOString()}; running now (isPastDue)`);
+      void this.fire(def, schedule, { isPastDue: true, last });
+    } else {
+      await this.arm(def, schedule, last, due ?? nextOccurrence(schedule, now));
+    }
+  }
+
+  private async arm(def: TimerFunction, schedule: Schedule, last: string, next: Date): Promise<void> {
+    if (this.stopped) return;
+    await this.status.upsertEntity({ partitionKey: 'timer', rowKey: def.name, next: next.toISOString(), last, lastUpdated: new Date().toISOString() }, 'Replace');
+    const delay = Math.max(0, next.getTime() - Date.now());
+    // setTimeout holds at most ~24.8 days; re-arm in steps for rarer schedules.
+    const step = Math.min(delay, 2 ** 31 - 1);
+    this.handles.set(
+      def.name,
+      setTimeout(() => void (step < delay ? this.arm(def, schedule, last, next) : this.fire(def, schedule, { isPastDue: Date.now() - next.getTime() > 1000, last })), step),
+    );
+  }
+
+  /** Runs a timer now (schedule or admin call); a run already in progress is not started twice. */
+  run(def: TimerFunction, expression: string, isPastDue = false): Promise<void> {
+    return this.fire(def, parseSchedule(expression), { isPastDue, last: '' }, false);
+  }
+
+  private fire(def: TimerFunction, schedule: Schedule, state: { isPastDue: boolean; last: string }, rearm = true): Promise<void> {
+    const inProgress = this.running.get(def.name);
+    if (inProgress) return inProgress;
+    const startedAt = new Date();
+    const next = nextOccurrence(schedule, startedAt);
+    const timer: Timer = {
+      isPastDue: state.isPastDue,
+      schedule: { adjustForDST: false },
+      scheduleStatus: { last: state.last, next: next.toISOString(), lastUpdated: startedAt.toISOString() },
+    };
+    const run = this.invocations
+      .track(Promise.resolve().then(() => def.handler(timer, this.invocations.context(def.name))))
+      .then(
+        () => undefined,
+        (e: Error) => this.log('error', def.name, `run failed: ${e.message}`),
+      )
+      .finally(async () => {
+        this.running.delete(def.name);
+        if (rearm) await this.arm(def, schedule, startedAt.toISOString(), nextOccurrence(schedule, new Date()));
+      });
+    this.running.set(def.name, run);
+    return run;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const h of this.handles.values()) clearTimeout(h);
+    await Promise.allSettled([...this.running.values()]);
+  }
+}
