@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startAzurite } from '../../host/azurite';
 
@@ -9,6 +11,9 @@ declare module 'vitest' {
 
 /** One in-memory Azurite for the whole run; each test file isolates itself with a table prefix. */
 export default async function setup(project: TestProject) {
+  // Host tests run the compiled app, exactly what `npm start` runs.
+  const root = join(__dirname, '..', '..');
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
   const azurite = await startAzurite();
   project.provide('azuriteConnectionString', azurite.connectionString);
   return () => azurite.stop();
