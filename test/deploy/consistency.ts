@@ -97,9 +97,12 @@ function endOfString(text: string, start: number): number {
  */
 export function bicepBlock(text: string, declaration: string): string | undefined {
   const source = stripBicepComments(text);
-  const at = source.search(new RegExp(`${escapeRegExp(declaration)}\\s*[\\[{]`));
+  // An optional condition (`= if (...) {`) may sit between the declaration and the bracket.
+  const at = source.search(
+    new RegExp(`${escapeRegExp(declaration)}\\s*(?:if\\s*\\((?:[^()]|\\([^()]*\\))*\\)\\s*)?[\\[{]`),
+  );
   if (at === -1) return undefined;
-  const open = source.slice(at).search(/[[{]/) + at;
+  const open = source.slice(at + declaration.length).search(/[[{]/) + at + declaration.length;
   let depth = 0;
   for (let i = open; i < source.length; i++) {
     const ch = source[i];
