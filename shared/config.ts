@@ -15,6 +15,12 @@ const ncrontab = z
 
 const optionalText = z.string().trim().min(1).optional();
 
+/** A Standard Webhooks signing secret: whsec_ + base64 of at least 24 random bytes. */
+export function isSigningSecret(secret: string): boolean {
+  const key = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : undefined;
+  return !!key && /^[A-Za-z0-9+/]+={0,2}$/.test(key) && Buffer.from(key, 'base64').length >= 24;
+}
+
 export const settingsSchema = z.object({
   AzureWebJobsStorage: optionalText.describe('Storage connection string, or UseDevelopmentStorage=true for Azurite'),
   AzureWebJobsStorage__accountName: optionalText.describe('Storage account name for identity-based access'),
@@ -27,7 +33,11 @@ export const settingsSchema = z.object({
   ServiceBusConnection__credential: optionalText.describe('"managedidentity" for identity-based access'),
   IMPORT_SCHEDULE: ncrontab.default('0 */5 * * * *').describe('When Import from staging runs'),
   DISPATCH_SCHEDULE: ncrontab.default('30 */1 * * * *').describe('When unsent accounting updates are sent again'),
-  POSTING_WEBHOOK_SECRET: optionalText.describe('Standard Webhooks secret(s) for the posting callback, whsec_…, space-separated'),
+  POSTING_WEBHOOK_SECRET: optionalText
+    .refine((v) => v === undefined || v.split(/\s+/).every(isSigningSecret), {
+      message: 'each space-separated secret must be "whsec_" followed by base64 of at least 24 bytes',
+    })
+    .describe('Standard Webhooks secret(s) for the posting callback, whsec_…, space-separated while rotating'),
   TABLE_PREFIX: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9]{0,20}$|^$/, 'must be letters and digits, starting with a letter, at most 21 characters')
@@ -53,6 +63,11 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (!s.AzureWebJobsStorage && !s.AzureWebJobsStorage__accountName && !s.AzureWebJobsStorage__tableServiceUri) {
     throw new ConfigurationError(
       'Invalid app settings: AzureWebJobsStorage (or AzureWebJobsStorage__accountName for a managed identity) is required',
+    );
+  }
+  if (!s.POSTING_WEBHOOK_SECRET && s.AZURE_FUNCTIONS_ENVIRONMENT !== 'Development') {
+    throw new ConfigurationError(
+      `Invalid app settings: POSTING_WEBHOOK_SECRET is required outside Development (AZURE_FUNCTIONS_ENVIRONMENT is ${s.AZURE_FUNCTIONS_ENVIRONMENT}); without it no posting callback could be verified`,
     );
   }
   return s;

@@ -8,6 +8,7 @@ import { OutboxIndex } from './storage/outbox';
 import { ProposalStore } from './storage/proposals';
 import { QuarantineStore } from './storage/quarantine';
 import { StagingStore } from './storage/staging';
+import { WebhookReceipts } from './storage/webhookReceipts';
 import { createTables, ensureTables, type Tables } from './storage/tables';
 
 /** What the pipeline steps work with: the stores, the outbound sender and a clock. */
@@ -18,6 +19,7 @@ export interface Runtime {
   register: ActualRegister;
   quarantine: QuarantineStore;
   outbox: OutboxIndex;
+  webhookReceipts: WebhookReceipts;
   sender: AccountingUpdateSender;
   now: () => Date;
   close: () => Promise<void>;
@@ -49,6 +51,7 @@ export async function createRuntime(s: Settings, options: RuntimeOptions = {}): 
     register: new ActualRegister(tables.actuals),
     quarantine: new QuarantineStore(tables.quarantine),
     outbox: new OutboxIndex(tables.outbox),
+    webhookReceipts: new WebhookReceipts(tables.webhookIds),
     sender,
     now: () => new Date(),
     close: async () => {

@@ -6,6 +6,7 @@ import {
   type TimerHandler,
 } from '@azure/functions';
 import { settings, type Settings } from '../config';
+import { problem } from '../http/problem';
 
 /**
  * One definition per function: the Azure registration (app.serviceBusQueue,
@@ -70,8 +71,24 @@ function registerWithFunctionsHost(def: FunctionDefinition): void {
   }
 }
 
+/**
+ * An unexpected failure still answers problem+json, never a stack trace or an
+ * empty 500; the error itself goes to the log with the invocation.
+ */
+function answerFailuresAsProblems(handler: HttpHandler): HttpHandler {
+  return async (request, context) => {
+    try {
+      return await handler(request, context);
+    } catch (e) {
+      context.error(`${context.functionName} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      return problem('internal-error', `The request could not be completed (invocation ${context.invocationId}); it is safe to retry.`);
+    }
+  };
+}
+
 /** Declares a function; inside the Azure Functions host it is also registered there. */
 export function defineFunction<T extends FunctionDefinition>(def: T): T {
-  if (runningInFunctionsHost()) registerWithFunctionsHost(def);
-  return def;
+  const declared = def.kind === 'http' ? { ...def, handler: answerFailuresAsProblems(def.handler) } : def;
+  if (runningInFunctionsHost()) registerWithFunctionsHost(declared);
+  return declared;
 }

@@ -42,19 +42,19 @@ describe('local host crash safety', () => {
       // The sender retries what was not acknowledged, as Dataverse would.
       for (const [i, m] of messages.entries()) if (!accepted.has(i)) expect((await adminCall(host.url, m.fn, m.body)).status).toBe(202);
       await until('every queue drained', async () => {
-        const queues = await (await fetch(`${host.url}/admin/local/queues`)).json();
+        const queues = (await (await fetch(`${host.url}/admin/local/queues`)).json()) as Record<string, number>;
         return Object.values(queues).every((n) => n === 0);
       });
       expect((await adminCall(host.url, 'importFromStaging', '')).status).toBe(202);
       for (const p of proposals) {
         const view = await until(`${p.invoice.proposalId} lines`, async () => {
-          const r = await (await fetch(`${host.url}/api/invoice-proposals/usmf/${p.invoice.proposalId}`)).json();
+          const r = (await (await fetch(`${host.url}/api/invoice-proposals/usmf/${p.invoice.proposalId}`)).json()) as any;
           return r.status === 'LinesCreated' && r;
         });
         expect(view.lines.map((l: any) => l.actualId).sort()).toEqual(p.actuals.map((a) => a.actualId).sort());
       }
-      expect(await (await fetch(`${host.url}/admin/local/dead-letters`)).json()).toEqual([]);
-      expect(await (await fetch(`${host.url}/admin/local/quarantine`)).json()).toEqual([]); // no message took effect twice in conflict
+      expect((await (await fetch(`${host.url}/admin/local/dead-letters`)).json()) as any).toEqual([]);
+      expect((await (await fetch(`${host.url}/admin/local/quarantine`)).json()) as any).toEqual([]); // no message took effect twice in conflict
     } finally {
       await host.kill();
     }
@@ -87,7 +87,7 @@ describe('local dead-lettering', () => {
     const sent = await adminCall(host.url, 'alwaysFails', '{"poison": true}');
     expect(sent.status).toBe(202);
     const [dead] = await until('the dead letter', async () => {
-      const list = await (await fetch(`${host!.url}/admin/local/dead-letters?queue=always-fails`)).json();
+      const list = (await (await fetch(`${host!.url}/admin/local/dead-letters?queue=always-fails`)).json()) as any[];
       return list.length > 0 && list;
     });
     await new Promise((r) => setTimeout(r, 200)); // nothing more is delivered after dead-lettering
@@ -104,7 +104,7 @@ describe('local dead-lettering', () => {
       [2, 'Error: storage is down'],
       [3, 'Error: storage is down'],
     ]);
-    expect(await (await fetch(`${host.url}/admin/local/queues`)).json()).toMatchObject({ 'always-fails': 0 });
+    expect((await (await fetch(`${host.url}/admin/local/queues`)).json()) as any).toMatchObject({ 'always-fails': 0 });
   });
 
   it('a timer run missed while the host was down runs at start-up with isPastDue', async () => {

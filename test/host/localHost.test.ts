@@ -8,7 +8,7 @@ import { adminCall, spawnHost, until, type HostProcess } from '../support/hostPr
 import { postingFor, signedHeaders } from '../support/posting';
 import { testEnvironment } from '../support/runtime';
 
-const json = async (res: Response) => ({ status: res.status, type: res.headers.get('content-type'), body: await res.json().catch(() => undefined) });
+const json = async (res: Response) => ({ status: res.status, type: res.headers.get('content-type'), body: (await res.json().catch(() => undefined)) as any });
 
 describe('npm start (the real local host, driven over HTTP)', () => {
   it('serves /api within 30 s with embedded Azurite and nothing else, keeps data on disk, and stops cleanly on SIGTERM', async () => {
@@ -19,8 +19,9 @@ describe('npm start (the real local host, driven over HTTP)', () => {
       { AzureWebJobsStorage: `UseDevelopmentStorage=true;DevelopmentStorageProxyUri=http://127.0.0.1:${azuritePort}`, LOCAL_DATA_DIR: dataDir, TABLE_PREFIX: '' },
       { entry: 'npm-start', readyWithinMs: 30_000 },
     );
+    await until('the ready banner', async () => host.output().includes('Local host ready'));
     expect(Date.now() - started).toBeLessThan(30_000);
-    expect(host.output()).toContain('Azurite: embedded');
+    expect(host.output()).toContain('(Azurite: embedded)');
     const missing = await json(await fetch(`${host.url}/api/invoice-proposals/usmf/PINV-404`));
     expect(missing).toMatchObject({ status: 404, type: 'application/problem+json', body: { detail: 'proposal PINV-404 of legal entity usmf does not exist' } });
     expect(await host.kill('SIGTERM')).toEqual({ code: 0, signal: null });

@@ -54,7 +54,7 @@ export async function adminCall(url: string, functionName: string, input: unknow
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ input: typeof input === 'string' ? input : JSON.stringify(input) }),
   });
-  return { status: res.status, body: await res.json().catch(() => undefined) };
+  return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
 }
 
 export async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
