@@ -1,0 +1,47 @@
+/**
+ * `npm run demo [-- --url http://localhost:7071] [--run ABC123] [--skip-import]`
+ *
+ * Sends a realistic month-end batch (confirmed pro forma invoices and their
+ * actuals, in two legal entities and two currencies) to the local host, runs
+ * Import from staging, posts the customer invoices through the signed
+ * callback, reads everything back and prints a reconciliation. Exit code 0
+ * when the outcome is what the batch implies, 1 with the differences when it
+ * is not, 2 when the demo could not run. With no host at the URL it starts one
+ * in this process (fresh tables) and stops it at the end.
+ */
+import { runDemo, type DemoOptions } from './demo/run';
+
+function parseArgs(argv: readonly string[]): DemoOptions | string {
+  const options: DemoOptions = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = () => inline ?? argv[++i] ?? '';
+    if (flag === '--url') options.url = value();
+    else if (flag === '--run') options.runId = value();
+    else if (flag === '--skip-import') options.skipImport = true;
+    else if (flag === '--no-start') options.startHost = false;
+    else if (flag === '--help' || flag === '-h') return 'help';
+    else return `unknown argument ${arg}`;
+  }
+  return options;
+}
+
+const usage = `usage: npm run demo -- [--url <local host url>] [--run <RUNID>] [--skip-import] [--no-start]
+  --url          the local host (default DEMO_URL, or http://localhost:$PORT, 7071)
+  --run          run id used in the proposal ids, 1-11 capital letters or digits (default random)
+  --skip-import  do not run Import from staging (the outcome then differs: exit 1)
+  --no-start     fail instead of starting a local host when none answers`;
+
+const options = parseArgs(process.argv.slice(2));
+if (typeof options === 'string') {
+  console.log(options === 'help' ? usage : `${options}\n${usage}`);
+  process.exit(options === 'help' ? 0 : 2);
+}
+runDemo(options).then(
+  (r) => process.exit(r.exitCode),
+  (e: Error) => {
+    console.error(e);
+    process.exit(2);
+  },
+);
