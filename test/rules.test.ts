@@ -238,3 +238,19 @@ describe('outbox: a failed send loses nothing', () => {
     expect(sent.map((b) => b.map((m) => m.messageId))).toEqual([['acct-a', 'acct-b'], ['acct-c']]);
   });
 });
+
+describe('posting callback receipts', () => {
+  it('are kept for a week after the signed day and then dropped by the outbox sweep', async () => {
+    const now = new Date('2026-11-20T12:00:00Z');
+    const day = (d: number) => new Date(now.getTime() - d * 86_400_000);
+    for (const [id, age] of [['old', 8], ['kept', 7], ['today', 0]] as const) {
+      const claim = await rt.webhookReceipts.claim(`msg_${id}`, day(age), day(age));
+      if (claim.kind !== 'claimed') throw new Error('claim failed');
+      await rt.webhookReceipts.answer(`msg_${id}`, day(age), claim.etag, { status: 200, body: { id } });
+    }
+    await dispatchAccountingUpdates({ ...rt, now: () => now }, silentLog);
+    expect((await rt.webhookReceipts.claim('msg_old', day(8), now)).kind).toBe('claimed'); // forgotten
+    expect(await rt.webhookReceipts.claim('msg_kept', day(7), now)).toEqual({ kind: 'answered', answer: { status: 200, body: { id: 'kept' } } });
+    expect(await rt.webhookReceipts.claim('msg_today', day(0), now)).toEqual({ kind: 'answered', answer: { status: 200, body: { id: 'today' } } });
+  });
+});

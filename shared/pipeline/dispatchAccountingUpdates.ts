@@ -58,7 +58,7 @@ export async function dispatchPosting(rt: Runtime, proposal: string, postingId: 
   return { state: 'sent', sent: messages.length };
 }
 
-/** The outbox sweep (timer): sends whatever a posting callback could not, and clears finished entries. */
+/** The outbox sweep (timer): sends whatever a posting callback could not, clears finished entries, and drops week-old callback receipts. */
 export async function dispatchAccountingUpdates(rt: Runtime, log: Logger): Promise<{ postings: number; sent: number }> {
   let postings = 0;
   let sent = 0;
@@ -77,5 +77,7 @@ export async function dispatchAccountingUpdates(rt: Runtime, log: Logger): Promi
     }
   }
   if (sent) log.info(`sent ${sent} accounting update(s) for ${postings} posting(s)`);
+  const purged = await rt.webhookReceipts.purgeExpired(rt.now());
+  if (purged) log.info(`dropped ${purged} posting callback receipt(s) older than a week`);
   return { postings, sent };
 }

@@ -1,4 +1,4 @@
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import { isConflict, isNotFound, isPreconditionFailed } from './conditions';
 import { encodeKeyPart } from './keys';
 
@@ -62,6 +62,25 @@ export class WebhookReceipts {
   async answer(webhookId: string, signedAt: Date, etag: string, answer: StoredAnswer): Promise<void> {
     const key = this.key(webhookId, signedAt);
     await this.table.updateEntity({ ...key, state: 'answered', answer: JSON.stringify(answer) }, 'Merge', { etag });
+  }
+
+  /**
+   * Drops the receipts of the day that has just passed RECEIPT_DAYS_KEPT, row
+   * by row with the ETags read. Run often (the outbox sweep does), it keeps the
+   * table to about a week of ids at the cost of one small query per run.
+   */
+  async purgeExpired(now: Date): Promise<number> {
+    const day = new Date(now.getTime() - (RECEIPT_DAYS_KEPT + 1) * 86_400_000).toISOString().slice(0, 10);
+    let removed = 0;
+    for await (const row of this.table.listEntities<Entity>({ queryOptions: { filter: odata`PartitionKey eq ${day}`, select: ['RowKey'] } })) {
+      try {
+        await this.table.deleteEntity(day, row.rowKey, { etag: row.etag });
+        removed++;
+      } catch (e) {
+        if (!isNotFound(e) && !isPreconditionFailed(e)) throw e;
+      }
+    }
+    return removed;
   }
 
   /** Lets the sender's retry be evaluated afresh (the callback was not applied). */
