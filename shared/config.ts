@@ -53,8 +53,15 @@ export class ConfigurationError extends Error {
   override name = 'ConfigurationError';
 }
 
-export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  const result = settingsSchema.safeParse(env);
+export interface ReadOptions {
+  /** The functions need the posting secret outside Development; operator tools (replay) do not. */
+  requirePostingSecret?: boolean;
+}
+
+export function readSettings(env: NodeJS.ProcessEnv = process.env, options: ReadOptions = {}): Settings {
+  // As in the Functions host, an app setting set to the empty string is not set.
+  const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = settingsSchema.safeParse(given);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new ConfigurationError(`Invalid app settings: ${problems.join('; ')}`);
@@ -65,7 +72,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       'Invalid app settings: AzureWebJobsStorage (or AzureWebJobsStorage__accountName for a managed identity) is required',
     );
   }
-  if (!s.POSTING_WEBHOOK_SECRET && s.AZURE_FUNCTIONS_ENVIRONMENT !== 'Development') {
+  if ((options.requirePostingSecret ?? true) && !s.POSTING_WEBHOOK_SECRET && s.AZURE_FUNCTIONS_ENVIRONMENT !== 'Development') {
     throw new ConfigurationError(
       `Invalid app settings: POSTING_WEBHOOK_SECRET is required outside Development (AZURE_FUNCTIONS_ENVIRONMENT is ${s.AZURE_FUNCTIONS_ENVIRONMENT}); without it no posting callback could be verified`,
     );

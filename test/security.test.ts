@@ -156,3 +156,15 @@ describe('signing secret configuration', () => {
     expect(() => readSettings({ ...base, POSTING_WEBHOOK_SECRET: secret })).toThrow(/POSTING_WEBHOOK_SECRET: each space-separated secret must be "whsec_"/);
   });
 });
+
+describe('empty app settings', () => {
+  it('count as not set, as in the Functions host (an empty ServiceBusConnection means local queues)', () => {
+    const s = readSettings({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', ServiceBusConnection: '', TABLE_PREFIX: '', AZURE_FUNCTIONS_ENVIRONMENT: 'Development' });
+    expect(s.ServiceBusConnection).toBeUndefined();
+    expect(s.TABLE_PREFIX).toBe('');
+  });
+
+  it('operator tools may read the settings without the posting secret', () => {
+    expect(readSettings({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' }, { requirePostingSecret: false }).POSTING_WEBHOOK_SECRET).toBeUndefined();
+  });
+});

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
-import { createIfAbsent, isNotFound } from './conditions';
+import { createIfAbsent, isNotFound, withOptimisticRetry } from './conditions';
 import { joinText, MAX_TEXT, splitText } from './largeText';
 
 /**
@@ -29,7 +29,7 @@ export class QuarantineStore {
   async keep(m: { source: string; messageId?: string | null; reason: string; raw: string; now: Date }): Promise<string> {
     const sha = createHash('sha256').update(m.raw).digest('hex');
     const id = createHash('sha256').update(`${m.source}\n${sha}`).digest('hex').slice(0, 32);
-    await createIfAbsent(() =>
+    const created = await createIfAbsent(() =>
       this.table.createEntity({
         partitionKey: m.source,
         rowKey: id,
@@ -43,7 +43,26 @@ export class QuarantineStore {
         ...splitText(m.raw, 'raw'),
       }),
     );
+    if (!created) await this.reopenIfReplayed(m.source, id, m.reason, m.now);
     return id;
+  }
+
+  /**
+   * The same message refused again after an operator replayed it (the cause was
+   * not fixed after all): the row goes back to "not replayed" with the new
+   * reason, so the second refusal is not hidden behind the first replay.
+   * A redelivery of a message that was never replayed changes nothing.
+   */
+  private async reopenIfReplayed(source: string, id: string, reason: string, now: Date): Promise<void> {
+    await withOptimisticRetry(`quarantine ${id}`, async () => {
+      const row = await this.get(source, id);
+      if (!row?.replayedAt) return;
+      await this.table.updateEntity(
+        { partitionKey: source, rowKey: id, reason: reason.slice(0, 30_000), receivedAt: now.toISOString(), replayedAt: '' },
+        'Merge',
+        { etag: row.etag },
+      );
+    });
   }
 
   private static toMessage(e: Entity): QuarantinedMessage {
@@ -80,8 +99,25 @@ export class QuarantineStore {
     }
   }
 
-  /** Marks a message replayed, with the ETag it was read with, so two operators cannot replay it twice. */
-  async markReplayed(source: string, id: string, etag: string, now: Date): Promise<void> {
-    await this.table.updateEntity({ partitionKey: source, rowKey: id, replayedAt: now.toISOString() }, 'Merge', { etag });
+  /** A message by its id alone, whatever its source (ids are unique across sources). */
+  async find(id: string): Promise<(QuarantinedMessage & { etag: string }) | undefined> {
+    for await (const e of this.table.listEntities<Entity>({ queryOptions: { filter: odata`RowKey eq ${id}` } })) {
+      return { ...QuarantineStore.toMessage(e), etag: e.etag };
+    }
+    return undefined;
+  }
+
+  /**
+   * Marks a message replayed, with the ETag it was read with, so two operators cannot replay it twice.
+   * Returns the row's new ETag (for `clearReplayed` when the resubmission then fails).
+   */
+  async markReplayed(source: string, id: string, etag: string, now: Date): Promise<string> {
+    const r = await this.table.updateEntity({ partitionKey: source, rowKey: id, replayedAt: now.toISOString() }, 'Merge', { etag });
+    return r.etag ?? '';
+  }
+
+  /** Takes a replay mark back (the resubmission failed), with the ETag `markReplayed` returned. */
+  async clearReplayed(source: string, id: string, etag: string): Promise<void> {
+    await this.table.updateEntity({ partitionKey: source, rowKey: id, replayedAt: '' }, 'Merge', { etag });
   }
 }
