@@ -13,6 +13,7 @@ import { nextOccurrence, parseSchedule, type Schedule } from './ncrontab';
 export class TimerScheduler {
   private readonly handles = new Map<string, NodeJS.Timeout>();
   private readonly running = new Map<string, Promise<void>>();
+  private readonly followUps = new Map<string, Promise<void>>();
   private stopped = false;
 
   constructor(
@@ -53,9 +54,24 @@ export class TimerScheduler {
     );
   }
 
-  /** Runs a timer now (schedule or admin call); a run already in progress is not started twice. */
+  /**
+   * Runs a timer now (the admin call). If a run is in progress, one more run
+   * follows it, so work that arrived after that run began is not left for the
+   * next schedule; requests made meanwhile share that follow-up.
+   */
   run(def: TimerFunction, expression: string, isPastDue = false): Promise<void> {
-    return this.fire(def, parseSchedule(expression), { isPastDue, last: '' }, false);
+    const schedule = parseSchedule(expression);
+    const inProgress = this.running.get(def.name);
+    if (!inProgress) return this.fire(def, schedule, { isPastDue, last: '' }, false);
+    let followUp = this.followUps.get(def.name);
+    if (!followUp) {
+      followUp = inProgress.then(() => {
+        this.followUps.delete(def.name);
+        return this.fire(def, schedule, { isPastDue, last: '' }, false);
+      });
+      this.followUps.set(def.name, followUp);
+    }
+    return followUp;
   }
 
   private fire(def: TimerFunction, schedule: Schedule, state: { isPastDue: boolean; last: string }, rearm = true): Promise<void> {

@@ -127,3 +127,37 @@ describe('local dead-lettering', () => {
     expect([next.getUTCHours(), next.getUTCMinutes(), next.getUTCSeconds()]).toEqual([3, 0, 0]); // the next 03:00
   });
 });
+
+describe('local timers', () => {
+  let host: LocalHost | undefined;
+  afterEach(async () => {
+    await host?.stop();
+  });
+
+  it('a "run now" during a run is followed by one more run, never overlapping it; requests meanwhile share it', async () => {
+    const events: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let runs = 0;
+    const slow: FunctionDefinition = {
+      kind: 'timer',
+      name: 'slowTimer',
+      scheduleSetting: 'IMPORT_SCHEDULE',
+      handler: async () => {
+        const n = ++runs;
+        events.push(`start ${n}`);
+        if (n === 1) await gate;
+        events.push(`end ${n}`);
+      },
+    };
+    host = await startLocalHost({ root: ROOT, env: testEnvironment({ PORT: '0', IMPORT_SCHEDULE: '0 0 0 1 1 *' }), extraFunctions: [slow], log: () => {} });
+    await adminCall(host.url, 'slowTimer', '');
+    await until('the first run', async () => events.includes('start 1'));
+    await adminCall(host.url, 'slowTimer', '');
+    await adminCall(host.url, 'slowTimer', '');
+    release();
+    await until('the follow-up run', async () => events.includes('end 2'));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(events).toEqual(['start 1', 'end 1', 'start 2', 'end 2']);
+  });
+});
