@@ -118,7 +118,8 @@ export function planImport({ header, known, staged }: ImportInput): ImportPlan {
   const all = latestByActual([...held.values(), ...newer]);
   if (!header) return { toPark: newer, refused: [], header: null, lines: [] };
 
-  const actuals = [...all.values()];
+  // In actual id order, so the first problem named does not depend on which actuals an earlier run had parked.
+  const actuals = [...all.values()].sort((a, b) => (a.actualId < b.actualId ? -1 : a.actualId > b.actualId ? 1 : 0));
   const problem = blockingProblem(header, actuals);
   if (problem) {
     return {

@@ -1,4 +1,5 @@
 import type { ConfirmedInvoice } from '../contracts/invoiceProposal';
+import { sameAmount } from './money';
 
 export type ProposalStatus = 'AwaitingLines' | 'LinesCreated' | 'Posted' | 'Error';
 
@@ -77,6 +78,16 @@ export function decideHeader(stored: ProposalHeader | undefined, incoming: Confi
       kind: 'reject',
       reason: `proposal ${incoming.proposalId} belongs to invoice ${stored.invoice.invoiceId}, not ${incoming.invoiceId}`,
     };
+  }
+  // Lines built for the old totals must not stay visible (or postable) under new ones: until the next Import
+  // from staging builds them again (the same build, when the actuals still fit), the proposal shows none.
+  const linesStillFit =
+    incoming.currency === stored.invoice.currency &&
+    incoming.transactionCount === stored.invoice.transactionCount &&
+    sameAmount(incoming.detailAmount, stored.invoice.detailAmount);
+  if (stored.status === 'LinesCreated' && !linesStillFit) {
+    const reason = `version ${incoming.version} changed the invoice totals; the lines are built again by the next Import from staging`;
+    return { kind: 'update', header: { ...stored, invoice: incoming, status: 'AwaitingLines', reason, activeBuild: null, lineCount: 0 } };
   }
   return { kind: 'update', header: { ...stored, invoice: incoming } };
 }

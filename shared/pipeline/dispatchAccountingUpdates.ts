@@ -5,6 +5,7 @@ import { isPreconditionFailed } from '../storage/conditions';
 import { parseProposalPartition } from '../storage/keys';
 import { postedEntity } from '../storage/proposals';
 import { allShards } from '../storage/staging';
+import type { ProposalHeader } from '../domain/proposal';
 import type { Logger, Runtime } from '../runtime';
 
 /** An outbox entry whose posting never committed is dropped after this long (the callback failed and was not retried). */
@@ -17,8 +18,9 @@ export type DispatchResult = { state: 'sent' | 'nothingToSend'; sent: number } |
  * then marks them. A crash between the two sends them again: the message ids
  * are deterministic, so Service Bus duplicate detection drops the repeat.
  */
-export async function dispatchPosting(rt: Runtime, proposal: string, postingId: string): Promise<DispatchResult> {
-  const header = await rt.proposals.header(proposal);
+export async function dispatchPosting(rt: Runtime, proposal: string, postingId: string, known?: ProposalHeader): Promise<DispatchResult> {
+  // A posted header never changes again, so one the caller has just read or written is as good as a fresh read.
+  const header = known?.status === 'Posted' && known.posting?.postingId === postingId ? { value: known } : await rt.proposals.header(proposal);
   const posting = header?.value.posting;
   if (!header || header.value.status !== 'Posted' || posting?.postingId !== postingId) return { state: 'notCommitted', sent: 0 };
   const unsent = (await rt.proposals.postedLines(proposal, postingId)).filter((r) => !r.value.sentAt);

@@ -1,11 +1,11 @@
 import type { TransactionAction } from '@azure/data-tables';
 import type { BilledSalesActual } from '../contracts/actual';
 import { planImport, type ImportPlan } from '../domain/importPlan';
-import { commitToPartition } from '../storage/batches';
+import { commitToPartition, MAX_BATCH } from '../storage/batches';
 import { deleteIfPresent, isPreconditionFailed, withOptimisticRetry } from '../storage/conditions';
 import { parseProposalPartition } from '../storage/keys';
-import { actualEntity, conditionalWrite, headerEntity, lineEntity, type ProposalPartition } from '../storage/proposals';
-import { allShards, type StagedGroup } from '../storage/staging';
+import { actualEntity, conditionalWrite, headerEntity, heldEntity, lineEntity, type ProposalPartition } from '../storage/proposals';
+import { allShards, type StagedGroup, type StagedRow, type StagingStore } from '../storage/staging';
 import type { Logger, Runtime } from '../runtime';
 
 export type ProposalOutcome = 'LinesCreated' | 'AwaitingLines' | 'Error' | 'WaitingForHeader' | 'Unchanged' | 'Posted';
@@ -32,16 +32,29 @@ function outcomeOf(part: ProposalPartition, plan: ImportPlan): ProposalOutcome {
   return plan.header ? plan.header.status : 'Unchanged';
 }
 
-/** Writes the plan: parked actuals and lines first, the header last, with the ETag it was read with. */
-async function writePlan(rt: Runtime, part: ProposalPartition, plan: ImportPlan, options: ImportOptions): Promise<void> {
+/**
+ * Writes the plan: the held marker and parked actuals and lines first, the header last, with the ETag it
+ * was read with. When the partition was `assumed` rather than read, the marker is created (a 409 if the
+ * partition held actuals after all, before anything is written) and the header is written even unchanged,
+ * so that its ETag proves the header the plan used is still the current one; no build can exist yet then,
+ * so its lines are created rather than upserted.
+ *
+ * The header goes as a Merge: headerEntity always carries every property of the header row, so the row
+ * ends up exactly as with Replace, and Azurite updates it in place instead of deleting and re-inserting it
+ * (its delete costs time in proportion to the whole table).
+ */
+async function writePlan(rt: Runtime, part: ProposalPartition, plan: ImportPlan, options: ImportOptions, assumed: boolean): Promise<void> {
   const pk = part.partitionKey;
-  const rows: TransactionAction[] = plan.toPark.map((a) => conditionalWrite(actualEntity(pk, a), part.actuals.get(a.actualId)?.etag));
+  const rows: TransactionAction[] = [];
+  if (plan.toPark.length && assumed) rows.push(['create', heldEntity(pk)]);
+  else if (plan.toPark.length && !part.held) rows.push(['upsert', heldEntity(pk), 'Replace']);
+  for (const a of plan.toPark) rows.push(conditionalWrite(actualEntity(pk, a), part.actuals.get(a.actualId)?.etag));
   const build = plan.header?.activeBuild;
-  if (build) for (const line of plan.lines) rows.push(['upsert', lineEntity(pk, build, line), 'Replace']);
+  if (build) for (const line of plan.lines) rows.push(assumed ? ['create', lineEntity(pk, build, line)] : ['upsert', lineEntity(pk, build, line), 'Replace']);
   const beforeBatch = options.beforeBatch && ((i: number, n: number) => options.beforeBatch!(pk, i, n));
-  if (plan.header && part.header) {
+  if (part.header && (plan.header || assumed)) {
     const header = { ...part.header.value, ...plan.header };
-    await commitToPartition(rt.proposals.client, rows, ['update', headerEntity(pk, header), 'Replace', { etag: part.header.etag }], beforeBatch);
+    await commitToPartition(rt.proposals.client, rows, ['update', headerEntity(pk, header), 'Merge', { etag: part.header.etag }], beforeBatch);
   } else if (rows.length) {
     // No header to commit: parked actuals are plain data, each row guarded by its own ETag.
     const [last, ...first] = [rows.at(-1)!, ...rows.slice(0, -1)];
@@ -63,16 +76,39 @@ async function collectGarbage(rt: Runtime, part: ProposalPartition, activeBuild:
   }
 }
 
-async function importProposal(rt: Runtime, group: StagedGroup, options: ImportOptions, log: Logger) {
+/**
+ * The partition as the staged rows describe it, without reading it: the header from the newest flag row
+ * (as syncInvoiceProposal wrote it, with that write's ETag) or from one point read, and nothing held.
+ * Only for groups that stage actuals: parking them creates the held marker, which checks the assumption.
+ */
+async function assumedPartition(rt: Runtime, group: StagedGroup): Promise<ProposalPartition | undefined> {
+  if (!group.rows.some((r) => r.actual)) return undefined;
+  const flag = group.rows.filter((r) => !r.actual).at(-1); // key order: the newest version last
+  const header = flag?.header ?? (await rt.proposals.header(group.proposal));
+  return { partitionKey: group.proposal, header, held: false, actuals: new Map(), builds: new Map(), posted: new Map() };
+}
+
+async function importProposal(rt: Runtime, group: StagedGroup, options: ImportOptions, log: Logger, sweeper: StagedRowSweeper) {
   const staged = group.rows.flatMap((r) => (r.actual ? [r.actual] : []));
   const { legalEntity, proposalId } = parseProposalPartition(group.proposal);
   const name = `proposal ${legalEntity}/${proposalId}`;
 
+  // A proposal seen for the first time (the common case) is imported without reading its partition;
+  // if that assumption fails (409 on the held marker, 412 on the header), the retry reads it whole.
+  let attempt = 0;
   const { part, plan } = await withOptimisticRetry(`import of ${name}`, async () => {
+    const assumed = attempt++ === 0 ? await assumedPartition(rt, group) : undefined;
+    if (assumed) {
+      const plan = planImport({ header: assumed.header?.value, known: [], staged });
+      if (plan.toPark.length) {
+        await writePlan(rt, assumed, plan, options, true);
+        return { part: assumed, plan };
+      }
+    }
     const part = await rt.proposals.read(group.proposal);
     const known: BilledSalesActual[] = [...part.actuals.values()].map((s) => s.value);
     const plan = planImport({ header: part.header?.value, known, staged });
-    await writePlan(rt, part, plan, options);
+    await writePlan(rt, part, plan, options, false);
     return { part, plan };
   });
 
@@ -80,13 +116,41 @@ async function importProposal(rt: Runtime, group: StagedGroup, options: ImportOp
     await rt.quarantine.keep({ source: 'import-from-staging', messageId: `${actual.actualId}@${actual.version}`, reason, raw: JSON.stringify(actual), now: rt.now() });
     log.warn(`${name}: ${reason}`);
   }
-  await rt.staging.remove(group.rows);
+  // Old builds go before the staged rows do: a crash in between leaves the rows staged, so the next run
+  // reads the partition again and finishes the clean-up (the other way round, nothing would ever come back for it).
   const activeBuild = plan.header ? plan.header.activeBuild : (part.header?.value.activeBuild ?? null);
   if (part.builds.size > (activeBuild && part.builds.has(activeBuild) ? 1 : 0)) await collectGarbage(rt, part, activeBuild);
+  await sweeper.remove(group.rows);
 
   const outcome = outcomeOf(part, plan);
   if (plan.header) log.info(`${name}: ${plan.header.status}${plan.header.reason ? ` (${plan.header.reason})` : ''}`);
   return { outcome, lines: plan.lines.length, refused: plan.refused.length };
+}
+
+/**
+ * Deletes consumed staged rows in transactions of up to 100 per shard, across proposals, instead of one
+ * transaction per proposal. Rows wait here only after their proposal is committed; a crash before they
+ * are deleted leaves them staged, and the next run finds them already applied (Unchanged) and deletes them.
+ */
+class StagedRowSweeper {
+  private readonly waiting = new Map<string, StagedRow[]>();
+  constructor(private readonly staging: StagingStore) {}
+
+  async remove(rows: readonly StagedRow[]): Promise<void> {
+    for (const row of rows) {
+      const list = this.waiting.get(row.partitionKey) ?? [];
+      list.push(row);
+      this.waiting.set(row.partitionKey, list);
+      if (list.length >= MAX_BATCH) await this.staging.remove(list.splice(0, MAX_BATCH));
+    }
+  }
+
+  async flush(): Promise<void> {
+    for (const [shard, list] of this.waiting) {
+      this.waiting.delete(shard);
+      if (list.length) await this.staging.remove(list);
+    }
+  }
 }
 
 /** Runs `work` over `items` with at most `limit` at once, pulling items lazily. */
@@ -120,13 +184,18 @@ export async function importFromStaging(rt: Runtime, log: Logger, options: Impor
     linesWritten: 0,
     refused: 0,
   };
-  await pool(everyGroup(rt), options.concurrency ?? 16, async (group) => {
-    const result = await importProposal(rt, group, options, log);
-    summary.proposals++;
-    summary.stagedRows += group.rows.length;
-    summary.outcomes[result.outcome]++;
-    summary.linesWritten += result.lines;
-    summary.refused += result.refused;
-  });
+  const sweeper = new StagedRowSweeper(rt.staging);
+  try {
+    await pool(everyGroup(rt), options.concurrency ?? 16, async (group) => {
+      const result = await importProposal(rt, group, options, log, sweeper);
+      summary.proposals++;
+      summary.stagedRows += group.rows.length;
+      summary.outcomes[result.outcome]++;
+      summary.linesWritten += result.lines;
+      summary.refused += result.refused;
+    });
+  } finally {
+    await sweeper.flush();
+  }
   return summary;
 }

@@ -2,7 +2,7 @@ import type { TransactionAction } from '@azure/data-tables';
 import { describeIssues } from '../contracts/common';
 import { postingSchema, type Posting } from '../contracts/posting';
 import { decidePosting } from '../domain/posting';
-import type { PostingRecord } from '../domain/proposal';
+import type { PostingRecord, ProposalHeader } from '../domain/proposal';
 import { commitToPartition } from '../storage/batches';
 import { withOptimisticRetry } from '../storage/conditions';
 import { proposalPartition } from '../storage/keys';
@@ -44,9 +44,13 @@ export async function postInvoice(rt: Runtime, legalEntity: string, proposalId: 
   const le = legalEntity.toLowerCase();
   const pk = proposalPartition(le, proposalId);
 
+  // The header as it stands once the posting is decided (read, or as this call wrote it), for the dispatch.
+  let current: ProposalHeader | undefined;
   const result = await withOptimisticRetry(`posting of ${le}/${proposalId}`, async (): Promise<PostingResult> => {
     const header = await rt.proposals.header(pk);
-    const build = header?.value.activeBuild;
+    current = header?.value;
+    // Only a proposal with lines to post needs them read: a posted one is answered from its header.
+    const build = header?.value.status === 'LinesCreated' ? header.value.activeBuild : null;
     const lines = build ? await rt.proposals.lines(pk, build) : [];
     const decision = decidePosting(header?.value, lines.map((l) => l.value.actual.actualId), posting);
     switch (decision.kind) {
@@ -56,23 +60,23 @@ export async function postInvoice(rt: Runtime, legalEntity: string, proposalId: 
       case 'linesMismatch':
         return { kind: decision.kind, detail: decision.reason };
       case 'repeat':
-        return { kind: 'repeat', receipt: receipt(le, proposalId, decision.record, lines.length) };
+        return { kind: 'repeat', receipt: receipt(le, proposalId, decision.record, header!.value.lineCount) };
       case 'post': {
         const id = decision.record.postingId;
         await rt.outbox.add(pk, id, rt.now()); // before the commit, so the sweep finds it whatever happens next
         const rows: TransactionAction[] = posting.lines.map((l) => ['upsert', postedEntity(pk, { ...l, postingId: id, sentAt: null }), 'Replace']);
         const posted = { ...header!.value, status: 'Posted' as const, reason: null, posting: decision.record };
         await commitToPartition(rt.proposals.client, rows, ['update', headerEntity(pk, posted), 'Replace', { etag: header!.etag }]);
+        current = posted;
         log.info(`proposal ${le}/${proposalId} posted as ${decision.record.customerInvoiceId}, voucher ${decision.record.voucher}`);
         return { kind: 'posted', receipt: receipt(le, proposalId, decision.record, lines.length) };
       }
     }
   });
 
-  if (result.kind === 'posted' || result.kind === 'repeat') {
-    const header = await rt.proposals.header(pk);
+  if ((result.kind === 'posted' || result.kind === 'repeat') && current?.posting) {
     try {
-      await dispatchPosting(rt, pk, header!.value.posting!.postingId);
+      await dispatchPosting(rt, pk, current.posting.postingId, current);
     } catch (e) {
       log.warn(`accounting updates for ${le}/${proposalId} not sent yet, the outbox sweep will retry: ${(e as Error).message}`);
     }

@@ -7,11 +7,17 @@ import type { Runtime } from '../runtime';
 
 export async function readProposal(rt: Runtime, legalEntity: string, proposalId: string): Promise<ProposalView | undefined> {
   const pk = proposalPartition(legalEntity.toLowerCase(), proposalId);
-  const header = await rt.proposals.header(pk);
-  if (!header) return undefined;
-  const build = header.value.activeBuild;
-  const lines = build ? (await rt.proposals.lines(pk, build)).map((l) => l.value) : [];
-  return proposalView(header.value, lines);
+  // Header and lines are two reads: an import may switch to a new build and delete the old one's rows in
+  // between. A build's rows are complete before the header names it, so a short count means exactly that
+  // race, and reading again gives the new header with its complete lines.
+  for (let attempt = 1; ; attempt++) {
+    const header = await rt.proposals.header(pk);
+    if (!header) return undefined;
+    const build = header.value.activeBuild;
+    const lines = build ? (await rt.proposals.lines(pk, build)).map((l) => l.value) : [];
+    if (lines.length === (build ? header.value.lineCount : 0)) return proposalView(header.value, lines);
+    if (attempt >= 5) throw new Error(`proposal ${legalEntity}/${proposalId} changed while it was read, ${attempt} times; try again`);
+  }
 }
 
 export async function readActual(rt: Runtime, legalEntity: string, actualId: string): Promise<ActualView | undefined> {

@@ -2,6 +2,7 @@ import { confirmedInvoiceSchema } from '../contracts/invoiceProposal';
 import { decideHeader } from '../domain/proposal';
 import { withOptimisticRetry } from '../storage/conditions';
 import { proposalPartition } from '../storage/keys';
+import type { HeaderSnapshot } from '../storage/staging';
 import type { Logger, Runtime } from '../runtime';
 import { parseDelivery, quarantine, type Delivery, type Outcome } from './inbound';
 
@@ -19,12 +20,15 @@ export async function receiveProposal(rt: Runtime, d: Delivery, log: Logger): Pr
 
   // First delivery is the common case: try to create, and read only when the header exists.
   let knownToExist = false;
+  let written: HeaderSnapshot | undefined;
   const decision = await withOptimisticRetry(name, async () => {
     const stored = knownToExist ? await rt.proposals.header(pk) : undefined;
     knownToExist = true;
     const decision = decideHeader(stored?.value, invoice);
-    if (decision.kind === 'create') await rt.proposals.createHeader(pk, decision.header);
-    if (decision.kind === 'update') await rt.proposals.replaceHeader(pk, decision.header, stored!.etag);
+    let etag: string | undefined;
+    if (decision.kind === 'create') etag = await rt.proposals.createHeader(pk, decision.header);
+    if (decision.kind === 'update') etag = await rt.proposals.replaceHeader(pk, decision.header, stored!.etag);
+    written = etag && (decision.kind === 'create' || decision.kind === 'update') ? { value: decision.header, etag } : undefined;
     return decision;
   });
 
@@ -40,7 +44,8 @@ export async function receiveProposal(rt: Runtime, d: Delivery, log: Logger): Pr
       return { kind: 'duplicate', detail: `${name} already stored` };
     case 'create':
     case 'update':
-      await rt.staging.flagHeader(invoice.legalEntity, invoice.proposalId, invoice.version);
+      // The flag carries the header as written, so the import need not read it again (see StagingStore).
+      await rt.staging.flagHeader(invoice.legalEntity, invoice.proposalId, invoice.version, written);
       log.info(`${name} ${decision.kind === 'create' ? 'created' : 'updated'}`);
       return { kind: 'applied', detail: `${name} ${decision.kind}d` };
   }

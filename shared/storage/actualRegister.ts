@@ -14,17 +14,22 @@ export const registerKey = (legalEntity: string, actualId: string) =>
 const ROW = 'actual';
 type Entity = { partitionKey: string; rowKey: string; etag: string; json: string };
 
+/** The register row of an actual (what create and replace write). */
+export function registerEntity(a: Actual) {
+  return {
+    partitionKey: registerKey(a.legalEntity, a.actualId),
+    rowKey: ROW,
+    transactionType: a.transactionType,
+    version: String(a.version),
+    json: JSON.stringify(a),
+  };
+}
+
 export class ActualRegister {
   constructor(private readonly table: TableClient) {}
 
   private entity(a: Actual) {
-    return {
-      partitionKey: registerKey(a.legalEntity, a.actualId),
-      rowKey: ROW,
-      transactionType: a.transactionType,
-      version: String(a.version),
-      json: JSON.stringify(a),
-    };
+    return registerEntity(a);
   }
 
   async get(legalEntity: string, actualId: string): Promise<{ value: Actual; etag: string } | undefined> {

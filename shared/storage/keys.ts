@@ -1,10 +1,23 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Table keys. Ids come from other systems and may hold `/ \ # ?`, quotes or any
  * other character; none of those may reach a PartitionKey or RowKey. Each id is
  * encoded to [A-Za-z0-9.-] with `_XXXX` (UTF-16 code unit, hex) for everything
- * else, which is total, reversible, and never produces the `|` separator.
+ * else, which is total, reversible (up to MAX_ENCODED below), and never produces
+ * the `|` separator.
  */
 const SAFE = /[A-Za-z0-9.-]/;
+
+/**
+ * A key holds at most 1 KiB, 512 UTF-16 characters (Azurite refuses a longer one, with 400). Encoding can make
+ * an id five times longer, and a key combines several parts (a staged actual's row key: the proposal partition,
+ * up to 121 characters, the actual id, a 16-digit version). So an encoded id longer than MAX_ENCODED is kept as
+ * its first 300 characters, `~` (which encoding never produces) and a hash of the whole: still exactly one key
+ * per id, but no longer decodable, which only proposal partitions need (legal entity ≤ 4 and proposal id ≤ 20
+ * characters are at most 100 encoded, never shortened).
+ */
+const MAX_ENCODED = 360;
 
 export function encodeKeyPart(id: string): string {
   let out = '';
@@ -12,7 +25,8 @@ export function encodeKeyPart(id: string): string {
     const ch = id[i]!;
     out += SAFE.test(ch) ? ch : `_${id.charCodeAt(i).toString(16).padStart(4, '0')}`;
   }
-  return out;
+  if (out.length <= MAX_ENCODED) return out;
+  return `${out.slice(0, 300)}~${createHash('sha256').update(out).digest('hex').slice(0, 40)}`;
 }
 
 export function decodeKeyPart(key: string): string {

@@ -11,6 +11,7 @@ import { encodeKeyPart, prefixEnd } from './keys';
  *   actual|{actualId}                 latest version of each billed sales actual it holds
  *   line|{build}|{actualId}           its lines; only the header's activeBuild is visible
  *   posted|{postingId}|{actualId}     accounting details per actual, and the outbox flag
+ *   held|{partition}                  exists once any actual row does (see heldEntity)
  */
 export const HEADER = 'header';
 export const actualRow = (actualId: string) => `actual|${encodeKeyPart(actualId)}`;
@@ -28,10 +29,28 @@ export interface PostedLine extends PostingLine {
   sentAt: string | null;
 }
 
+/**
+ * The "held" marker: written in the first transaction that writes any
+ * `actual|` row of the partition, and never removed, so it exists exactly when
+ * the partition holds actuals. Import from staging may then skip reading a
+ * partition whose header it already has: it *creates* the marker in its first
+ * transaction, which fails (409, nothing written) if anything was held after
+ * all, and the import reads the partition and tries again.
+ *
+ * Its row key repeats the partition key only to be unique per row: Azurite
+ * indexes RowKey before PartitionKey, so a row key shared by every partition
+ * (like `header`) costs a scan of all of them on each lookup there. Azure
+ * Table Storage looks up PartitionKey first and does not care.
+ */
+export const heldRow = (pk: string) => `held|${pk}`;
+export const heldEntity = (pk: string) => ({ partitionKey: pk, rowKey: heldRow(pk) });
+
 /** Everything one proposal's partition holds, as read in one query. */
 export interface ProposalPartition {
   partitionKey: string;
   header: Stored<ProposalHeader> | undefined;
+  /** The held marker exists (see heldEntity). */
+  held: boolean;
   actuals: Map<string, Stored<BilledSalesActual>>;
   /** Line rows of every build, keyed by build id. */
   builds: Map<string, { rowKey: string; etag: string; line: ProposalLine }[]>;
@@ -81,11 +100,12 @@ export class ProposalStore {
   }
 
   async read(pk: string): Promise<ProposalPartition> {
-    const part: ProposalPartition = { partitionKey: pk, header: undefined, actuals: new Map(), builds: new Map(), posted: new Map() };
+    const part: ProposalPartition = { partitionKey: pk, header: undefined, held: false, actuals: new Map(), builds: new Map(), posted: new Map() };
     const rows = this.table.listEntities<Row>({ queryOptions: { filter: odata`PartitionKey eq ${pk}`, select: ['RowKey', 'json'] } });
     for await (const row of rows) {
       const [kind, a] = row.rowKey.split('|');
       if (row.rowKey === HEADER) part.header = { value: json(row), etag: row.etag };
+      else if (kind === 'held') part.held = true;
       else if (kind === 'actual') {
         const actual = json(row) as BilledSalesActual;
         part.actuals.set(actual.actualId, { value: actual, etag: row.etag });
@@ -112,12 +132,14 @@ export class ProposalStore {
     }
   }
 
-  async createHeader(pk: string, h: ProposalHeader): Promise<void> {
-    await this.table.createEntity(headerEntity(pk, h));
+  /** Creates the header; returns the ETag of the write (undefined if the service sent none). */
+  async createHeader(pk: string, h: ProposalHeader): Promise<string | undefined> {
+    return (await this.table.createEntity(headerEntity(pk, h))).etag;
   }
 
-  async replaceHeader(pk: string, h: ProposalHeader, etag: string): Promise<void> {
-    await this.table.updateEntity(headerEntity(pk, h), 'Replace', { etag });
+  /** Replaces the header read with `etag`; returns the ETag of the write. */
+  async replaceHeader(pk: string, h: ProposalHeader, etag: string): Promise<string | undefined> {
+    return (await this.table.updateEntity(headerEntity(pk, h), 'Replace', { etag })).etag;
   }
 
   /** Rows of one prefix (a build's lines or a posting's rows), in key order. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
 import type { BilledSalesActual } from '../contracts/actual';
+import type { ProposalHeader } from '../domain/proposal';
 import { createIfAbsent } from './conditions';
 import { deleteImmutableRows } from './batches';
 import { encodeKeyPart, proposalPartition, SEPARATOR, versionKey } from './keys';
@@ -13,6 +14,11 @@ import { encodeKeyPart, proposalPartition, SEPARATOR, versionKey } from './keys'
  *
  * RowKey = {proposalPartition}|a|{actualId}|{version}   a staged actual
  *        = {proposalPartition}|h|{version}              "header changed, evaluate again"
+ *
+ * A flag row may carry the header as syncInvoiceProposal wrote it, with the
+ * ETag of that write, so the import need not read the header again: it writes
+ * the header with that ETag, and a header changed since fails with 412 and is
+ * then read afresh.
  *
  * A row's content is fixed by its key (a new version is a new row), so deleting
  * a row after its content has been committed can never lose a newer delivery.
@@ -31,6 +37,13 @@ export interface StagedRow {
   rowKey: string;
   proposal: string;
   actual?: BilledSalesActual;
+  /** On a flag row: the header as written for that version, with the write's ETag. */
+  header?: HeaderSnapshot;
+}
+
+export interface HeaderSnapshot {
+  value: ProposalHeader;
+  etag: string;
 }
 
 /** All staged rows of one proposal, as found in one shard. */
@@ -39,7 +52,29 @@ export interface StagedGroup {
   rows: StagedRow[];
 }
 
-type Entity = { partitionKey: string; rowKey: string; proposal: string; json?: string };
+type Entity = { partitionKey: string; rowKey: string; proposal: string; json?: string; header?: string; headerEtag?: string };
+
+/** A header snapshot larger than this (characters of JSON) is left out of the flag; the import reads the header instead. */
+const MAX_SNAPSHOT = 30_000;
+
+/** The staged row of one version of a billed sales actual (what stageActual writes). */
+export function stagedActualEntity(a: BilledSalesActual): Entity & { json: string } {
+  const proposal = proposalPartition(a.legalEntity, a.proposalId);
+  return {
+    partitionKey: shardOf(proposal),
+    rowKey: [proposal, 'a', encodeKeyPart(a.actualId), versionKey(a.version)].join(SEPARATOR),
+    proposal,
+    json: JSON.stringify(a),
+  };
+}
+
+/** The "header changed, evaluate again" row (what flagHeader writes), with the header as written when known. */
+export function headerFlagEntity(legalEntity: string, proposalId: string, version: number, snapshot?: HeaderSnapshot): Entity {
+  const proposal = proposalPartition(legalEntity, proposalId);
+  const row: Entity = { partitionKey: shardOf(proposal), rowKey: [proposal, 'h', versionKey(version)].join(SEPARATOR), proposal };
+  const header = snapshot && JSON.stringify(snapshot.value);
+  return header && header.length <= MAX_SNAPSHOT ? { ...row, header, headerEtag: snapshot.etag } : row;
+}
 
 export class StagingStore {
   constructor(private readonly table: TableClient) {}
@@ -50,21 +85,18 @@ export class StagingStore {
 
   /** Stages one version of a billed sales actual; a repeat of the same version is a no-op. */
   async stageActual(a: BilledSalesActual): Promise<StagedRow> {
-    const proposal = proposalPartition(a.legalEntity, a.proposalId);
-    const row = {
-      partitionKey: shardOf(proposal),
-      rowKey: [proposal, 'a', encodeKeyPart(a.actualId), versionKey(a.version)].join(SEPARATOR),
-      proposal,
-    };
-    await createIfAbsent(() => this.table.createEntity({ ...row, json: JSON.stringify(a) }));
-    return { ...row, actual: a };
+    const entity = stagedActualEntity(a);
+    await createIfAbsent(() => this.table.createEntity(entity));
+    return { partitionKey: entity.partitionKey, rowKey: entity.rowKey, proposal: entity.proposal, actual: a };
   }
 
-  /** Asks the next import to evaluate this proposal again (its header arrived or changed). */
-  async flagHeader(legalEntity: string, proposalId: string, version: number): Promise<void> {
-    const proposal = proposalPartition(legalEntity, proposalId);
-    const rowKey = [proposal, 'h', versionKey(version)].join(SEPARATOR);
-    await createIfAbsent(() => this.table.createEntity({ partitionKey: shardOf(proposal), rowKey, proposal }));
+  /**
+   * Asks the next import to evaluate this proposal again (its header arrived or
+   * changed); `snapshot` is the header just written and the ETag of that write.
+   */
+  async flagHeader(legalEntity: string, proposalId: string, version: number, snapshot?: HeaderSnapshot): Promise<void> {
+    const entity = headerFlagEntity(legalEntity, proposalId, version, snapshot);
+    await createIfAbsent(() => this.table.createEntity(entity));
   }
 
   async remove(rows: readonly { partitionKey: string; rowKey: string }[]): Promise<void> {
@@ -88,6 +120,7 @@ export class StagingStore {
           rowKey: e.rowKey,
           proposal: e.proposal,
           ...(e.json ? { actual: JSON.parse(e.json) as BilledSalesActual } : {}),
+          ...(e.header && e.headerEtag ? { header: { value: JSON.parse(e.header) as ProposalHeader, etag: e.headerEtag } } : {}),
         };
         if (current && current.proposal !== row.proposal) {
           yield current;

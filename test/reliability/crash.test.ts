@@ -1,0 +1,212 @@
+/**
+ * Issue 4, part 3: crash safety. Import from staging runs in a child process
+ * that is killed with SIGKILL at chosen or random points: before any of the
+ * table transactions of a proposal with more than 100 lines, at the n-th
+ * storage request (before it is sent, or after storage applied it but before
+ * the process learns so), during the clean-up of a superseded build, or at a
+ * random time. After every kill no proposal may show part of its lines; after
+ * the next clean run no line is lost or doubled, nothing stays staged and no
+ * line row of a dead build is left behind.
+ *
+ * Kill points come from a seeded generator; the seed is printed, and
+ * CRASH_SEED=<seed> replays a run.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Actual } from '../../shared/contracts/actual';
+import type { ConfirmedInvoice } from '../../shared/contracts/invoiceProposal';
+import { formatMoney, sumMoney } from '../../shared/domain/money';
+import { importFromStaging } from '../../shared/pipeline/importFromStaging';
+import { readProposal } from '../../shared/pipeline/readModels';
+import { proposalPartition } from '../../shared/storage/keys';
+import type { Runtime } from '../../shared/runtime';
+import { proposalWithActuals } from '../support/builders';
+import {
+  actualMessage,
+  deliver,
+  dropTables,
+  headerMessage,
+  isolatedRuntime,
+  orphanLines,
+  quiet,
+  snapshot,
+  expectedState,
+  startWorker,
+  violations,
+  type Message,
+  type WorkerRun,
+} from '../support/reliability';
+import type { WorkerJob } from '../support/reliabilityWorker';
+
+const MIN_KILLS = 20 * Math.max(1, Number(process.env.RELIABILITY_RUNS ?? '1') || 1);
+const SEED = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
+
+/** mulberry32: a small seeded generator, so a failing sequence of kill points can be replayed. */
+function prng(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return { next, int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)), pick: <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]! };
+}
+
+interface Kill {
+  label: string;
+  job: WorkerJob;
+  /** Kill from outside after this many milliseconds instead of (or as well as) a kill point. */
+  afterMs?: number;
+}
+
+describe('crash safety: import processes killed with SIGKILL at random points', () => {
+  let rt: Runtime & { env: Record<string, string> };
+  const random = prng(SEED);
+  const log: string[] = [];
+  let kills = 0;
+  let completed = 0;
+
+  /** The next import process, started ahead and waiting, so its start-up overlaps the checks of the last one. */
+  let spare: WorkerRun | undefined;
+
+  beforeAll(async () => {
+    rt = await isolatedRuntime();
+  });
+  afterAll(async () => {
+    console.log(`crash: seed ${SEED} (CRASH_SEED=${SEED} replays it), ${kills} import processes killed, ${completed} ran to the end before their kill point\n  ${log.join('\n  ')}`);
+    spare?.child.kill('SIGKILL');
+    if (rt) await dropTables(rt);
+  });
+
+  /** Runs one import process with a kill point; true when it was killed. */
+  async function killedImport(kill: Kill): Promise<boolean> {
+    const worker = spare ?? startWorker(undefined, rt.env);
+    spare = startWorker(undefined, rt.env);
+    await worker.ready;
+    worker.go(kill.job);
+    const timer = kill.afterMs !== undefined ? setTimeout(() => worker.child.kill('SIGKILL'), kill.afterMs) : undefined;
+    const end = await worker.done;
+    clearTimeout(timer);
+    if (end.signal === 'SIGKILL') {
+      kills++;
+      log.push(`killed: ${kill.label}`);
+      return true;
+    }
+    expect(end.code, `${kill.label}: ${end.error ?? end.stderr}`).toBe(0);
+    completed++;
+    log.push(`finished before its kill point: ${kill.label}`);
+    return false;
+  }
+
+  /** Right after a kill: every proposal shows all of its lines or none, and shown lines sum to detailAmount. */
+  async function noHalfProposal(proposals: readonly { legalEntity: string; proposalId: string }[], when: string) {
+    for (const p of proposals) {
+      const view = await readProposal(rt, p.legalEntity, p.proposalId);
+      if (!view || !view.lines.length) continue;
+      expect(view.lines.length, `${when}: ${p.proposalId} shows part of its lines`).toBe(view.transactionCount);
+      expect(formatMoney(sumMoney(view.lines.map((l) => l.amount))), `${when}: ${p.proposalId} lines vs detailAmount`).toBe(formatMoney(sumMoney([view.detailAmount])));
+      expect(new Set(view.lines.map((l) => l.actualId)).size).toBe(view.lines.length);
+    }
+  }
+
+  /**
+   * After a clean run: nothing lost, nothing doubled, nothing left behind. `full` reads every actual back
+   * through GET /api/actuals as well (the per-proposal checks and the raw rows already cover lines).
+   */
+  async function settled(messages: readonly Message[], when: string, full = true) {
+    await importFromStaging(rt, quiet);
+    if (full) expect(await violations(rt, messages), when).toEqual([]);
+    const state = await snapshot(rt);
+    const expected = expectedState(messages);
+    for (const p of expected.proposals.values()) {
+      const view = (await readProposal(rt, p.legalEntity, p.proposalId))!;
+      expect(view.status, `${when}: ${p.proposalId}`).toBe(p.status);
+      if (p.status !== 'LinesCreated') continue;
+      const amounts = new Map(p.actuals.map((a) => [a.actualId, a.amount]));
+      expect(view.lines.map((l) => `${l.actualId} ${l.amount}`).sort(), `${when}: ${p.proposalId} has each latest actual on exactly one line`).toEqual(
+        [...amounts].map(([id, amount]) => `${id} ${amount}`).sort(),
+      );
+      const pk = proposalPartition(p.legalEntity, p.proposalId);
+      expect(state.proposals.filter((r) => r.partitionKey === pk && r.rowKey.startsWith('line|')), `${when}: ${p.proposalId} line rows`).toHaveLength(p.actuals.length);
+    }
+    expect(state.staging, `${when}: nothing stays staged`).toEqual([]);
+    expect(orphanLines(state).map((r) => r.rowKey), `${when}: no line row of a superseded build is left behind`).toEqual([]);
+    expect(state.quarantine, `${when}: nothing refused`).toEqual([]);
+  }
+
+  it(`keeps every line exactly once through at least ${MIN_KILLS} killed import processes`, async () => {
+    const big = proposalWithActuals({ proposalId: 'CRASH-BIG', lines: 250 });
+    const mid = proposalWithActuals({ proposalId: 'CRASH-MID', lines: 101, legalEntity: 'demf', currency: 'EUR' });
+    const small = [1, 3, 7].map((n) => proposalWithActuals({ proposalId: `CRASH-S${n}`, lines: n, legalEntity: 'gbsi', currency: 'GBP' }));
+    const all = [big, mid, ...small];
+    const names = all.map((p) => ({ legalEntity: p.invoice.legalEntity, proposalId: p.invoice.proposalId }));
+    const messages: Message[] = all.flatMap((p) => [headerMessage(p.invoice), ...p.actuals.map(actualMessage)]);
+    for (let i = 0; i < messages.length; i += 20) await Promise.all(messages.slice(i, i + 20).map((m) => deliver(rt, m)));
+    const bigPk = proposalPartition(big.invoice.legalEntity, big.invoice.proposalId);
+
+    // Phase 1, the first build: 250 parked actuals + 250 lines + header = 6 transactions for the big proposal.
+    // Kill before transaction 1..5 (0 would write nothing), until a run gets through.
+    for (let round = 0; round < 6; round++) {
+      const index = random.int(1, 5);
+      const killed = await killedImport({ label: `first build, before transaction #${index} of ${big.invoice.proposalId}`, job: { cmd: 'import', killAtBatch: { proposalIncludes: bigPk, index } } });
+      await noHalfProposal(names, `after kill in round ${round}`);
+      if (!killed) break;
+    }
+    await settled(messages, 'after the first build');
+
+    // Phase 2, rebuilds: each cycle revises one actual of the big (and sometimes the 101-line) proposal and the
+    // header totals with it, so the import parks the new version, writes a whole new build, flips the header
+    // and deletes the old build's 250 rows. Each cycle is killed once or twice somewhere in there.
+    let current = [...messages];
+    const revise = (p: typeof big, cycle: number) => {
+      const version = cycle + 1;
+      const target = p.actuals[cycle % p.actuals.length]!;
+      const revised: Actual = { ...target, version, quantity: '1', price: `${cycle}.25`, amount: `${cycle}.25` };
+      const latest = new Map(current.filter((m): m is Message & { kind: 'actual' } => m.kind === 'actual').map((m) => [m.body.actualId, m.body]));
+      latest.set(revised.actualId, revised);
+      const amounts = p.actuals.map((a) => latest.get(a.actualId)!.amount);
+      const detail = formatMoney(sumMoney(amounts));
+      const header: ConfirmedInvoice = { ...p.invoice, version, detailAmount: detail, totalAmount: formatMoney(sumMoney([detail, p.invoice.totalTax])) };
+      return [actualMessage(revised), headerMessage(header)];
+    };
+    for (let cycle = 1; kills < MIN_KILLS; cycle++) {
+      expect(cycle, 'enough kill points were reached').toBeLessThan(60);
+      const bump = [...revise(big, cycle), ...(cycle % 3 === 0 ? revise(mid, cycle) : [])];
+      for (const m of bump) await deliver(rt, m);
+      current = [...current, ...bump];
+      const candidates: Kill[] = [
+        { label: `rebuild ${cycle}: before transaction #${cycle % 3} of the big proposal`, job: { cmd: 'import', killAtBatch: { proposalIncludes: bigPk, index: cycle % 3 } } },
+        ...[random.int(1, 250)].map((n) => ({ label: `rebuild ${cycle}: while deleting the superseded build, before delete #${n}`, job: { cmd: 'import' as const, killAtRequest: { n, method: 'DELETE', urlIncludes: "RowKey='line|" } } })),
+        ...[random.int(1, 4)].map((n) => ({ label: `rebuild ${cycle}: right after transaction #${n} was applied, before its answer`, job: { cmd: 'import' as const, killAtRequest: { n, after: true, method: 'POST', urlIncludes: '$batch' } } })),
+        ...[random.int(1, 40)].map((n) => ({ label: `rebuild ${cycle}: at storage request #${n}`, job: { cmd: 'import' as const, killAtRequest: { n, after: random.next() < 0.5 } } })),
+        ...[random.int(20, 600)].map((ms) => ({ label: `rebuild ${cycle}: ${ms} ms after start`, job: { cmd: 'import' as const }, afterMs: ms })),
+      ];
+      for (let round = 0; round < 2; round++) {
+        const kill = round === 0 ? candidates[cycle % candidates.length]! : random.pick(candidates);
+        const killed = await killedImport(kill);
+        await noHalfProposal(names, `after: ${kill.label}`);
+        if (!killed) break;
+      }
+      await settled(current, `after rebuild ${cycle}`, false);
+    }
+    expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
+    await settled(current, 'at the end');
+  }, 300_000);
+
+  it('a kill while the superseded build is being deleted leaves nothing behind once the next run is done', async () => {
+    const p = proposalWithActuals({ proposalId: 'CRASH-GC', lines: 3 });
+    const messages: Message[] = [headerMessage(p.invoice), ...p.actuals.map(actualMessage)];
+    for (const m of messages) await deliver(rt, m);
+    await importFromStaging(rt, quiet);
+    // A new version with the same amount: a new build, the same totals; the old build's 3 rows are to be deleted.
+    const revised = actualMessage({ ...p.actuals[1]!, version: 2, documentDate: '2026-11-27' });
+    await deliver(rt, revised);
+    const killed = await killedImport({ label: 'pinned: before deleting the first row of the superseded build', job: { cmd: 'import', killAtRequest: { n: 1, method: 'DELETE', urlIncludes: "RowKey='line|" } } });
+    expect(killed).toBe(true);
+    await noHalfProposal([{ legalEntity: 'usmf', proposalId: 'CRASH-GC' }], 'after the pinned kill');
+    const left = orphanLines(await snapshot(rt)).filter((r) => r.partitionKey === 'usmf|CRASH-GC');
+    expect(left, 'the kill left the old build behind, for the next run to clean').toHaveLength(3);
+    await settled([...messages, revised], 'after the run that follows the pinned kill');
+  });
+});

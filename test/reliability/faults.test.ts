@@ -1,0 +1,226 @@
+/**
+ * Issue 4, part 4: storage faults, injected into the real SDK pipeline of the
+ * table clients (test/support/faults.ts). A transient fault is either retried
+ * by the SDK (policy below the retry policy) or thrown out of the pipeline step
+ * (above it), never quarantined and never half-applied; Service Bus redelivers
+ * the message (here: the step is called again until it completes) and the next
+ * timer run repeats a failed import. Once the faults stop, the state is the
+ * fault-free state, row for row.
+ *
+ * FAULT_SEED=<seed> replays the fault sequence of a run.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Actual } from '../../shared/contracts/actual';
+import { importFromStaging } from '../../shared/pipeline/importFromStaging';
+import { readProposal } from '../../shared/pipeline/readModels';
+import type { Runtime } from '../../shared/runtime';
+import { proposalWithActuals } from '../support/builders';
+import { faultInjector, type FaultKind } from '../support/faults';
+import {
+  actualMessage,
+  canonicalOrder,
+  deliver,
+  deliverUntilCompleted,
+  dropTables,
+  headerMessage,
+  importUntilCompleted,
+  isolatedEnvironment,
+  isolatedRuntime,
+  orphanLines,
+  quiet,
+  snapshot,
+  violations,
+  type Message,
+} from '../support/reliability';
+
+const SEED = Number(process.env.FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
+
+function seeded(seed: number) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Short SDK retry delays, so a test with thousands of faults stays fast. */
+const retryOptions = { maxRetries: 3, retryDelayInMs: 2, maxRetryDelayInMs: 10 };
+
+/** A runtime whose storage fails as told: `sdk` faults below the SDK's retry policy, `thrown` faults above it. */
+async function faultyRuntime(random: () => number, kinds: { sdk: FaultKind[]; thrown: FaultKind[] }) {
+  const env = isolatedEnvironment();
+  const common = { random, connectionString: env.AzureWebJobsStorage! };
+  const sdk = faultInjector({ name: 'faultsRetriedBySdk', rate: 0, kinds: kinds.sdk, surface: 'response', ...common });
+  const thrown = faultInjector({ name: 'faultsThrownToStep', rate: 0, kinds: kinds.thrown, surface: 'throw', ...common });
+  const rt = await isolatedRuntime(
+    {
+      storage: {
+        retryOptions,
+        additionalPolicies: [
+          { policy: thrown.policy, position: 'perCall' },
+          { policy: sdk.policy, position: 'perRetry' },
+        ],
+      },
+    },
+    env,
+  );
+  return { rt, sdk, thrown };
+}
+
+/** 1,000 actuals: 950 billed sales actuals on 15 proposals of 1 to 250 lines, 50 of other types. */
+function thousandActuals(): Message[] {
+  const sizes = [250, 150, 101, 100, 99, 80, 60, 40, 30, 20, 10, 5, 3, 1, 1];
+  const proposals = sizes.map((lines, i) =>
+    proposalWithActuals({ proposalId: `F-${i}-${lines}`, lines, legalEntity: ['usmf', 'demf', 'gbsi'][i % 3]!, currency: ['USD', 'EUR', 'GBP'][i % 3]!, tax: i % 2 ? '1.50' : '0.00' }),
+  );
+  const others: Actual[] = Array.from({ length: 50 }, (_, k) => ({
+    ...proposals[0]!.actuals[0]!,
+    actualId: `F-other-${k}`,
+    transactionType: (['Cost', 'UnbilledSales', 'ProjectContract', 'ResourcingUnitCost', 'InterOrganizationalSales'] as const)[k % 5]!,
+    amount: `${k}.10`,
+  }));
+  const revised = proposals.slice(0, 4).map((p) => headerMessage({ ...p.invoice, version: 2, description: 'revised' }));
+  const messages = [...proposals.flatMap((p) => [headerMessage(p.invoice), ...p.actuals.map(actualMessage)]), ...others.map(actualMessage), ...revised];
+  expect(messages.filter((m) => m.kind === 'actual')).toHaveLength(1000);
+  return messages;
+}
+
+async function inParallel<T>(items: readonly T[], limit: number, work: (t: T) => Promise<unknown>) {
+  let next = 0;
+  await Promise.all(Array.from({ length: limit }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  }));
+}
+
+describe('storage faults injected into the SDK pipeline', () => {
+  const random = seeded(SEED);
+  const runtimes: Runtime[] = [];
+  afterAll(async () => {
+    console.log(`faults: seed ${SEED} (FAULT_SEED=${SEED} replays it)`);
+    await Promise.all(runtimes.map(dropTables));
+  });
+
+  it('a fault the SDK retries is invisible to the pipeline step', async () => {
+    const { rt, sdk } = await faultyRuntime(random, { sdk: ['503', '500', 'timeout', 'lostAck', 'lost500'], thrown: [] });
+    runtimes.push(rt);
+    // Fail the first attempt of every request: each one needs the SDK's retry.
+    const first = new WeakSet<object>();
+    const base = sdk.options.random;
+    sdk.options.rate = 1;
+    sdk.options.random = () => 0;
+    const policy = sdk.policy.sendRequest.bind(sdk.policy);
+    sdk.policy.sendRequest = (request, next) => {
+      if (first.has(request)) return next(request);
+      first.add(request);
+      return policy(request, next);
+    };
+    const p = proposalWithActuals({ proposalId: 'SDK-RETRY', lines: 3 });
+    // A lost answer to a create that was applied makes the step see its own write: 'duplicate' is the right outcome then.
+    for (const m of [headerMessage(p.invoice), ...p.actuals.map(actualMessage)]) expect(['applied', 'duplicate']).toContain((await deliver(rt, m)).kind);
+    await importFromStaging(rt, quiet);
+    sdk.options.random = base;
+    sdk.options.rate = 0;
+    expect(Object.values(sdk.counts).reduce((a, b) => a + b, 0)).toBeGreaterThan(10);
+    expect(await readProposal(rt, 'usmf', 'SDK-RETRY')).toMatchObject({ status: 'LinesCreated', lines: expect.any(Array) });
+    expect((await readProposal(rt, 'usmf', 'SDK-RETRY'))!.lines).toHaveLength(3);
+    expect(await rt.quarantine.list()).toEqual([]);
+  });
+
+  it('a fault that reaches the step is thrown (so Service Bus redelivers), never quarantined, and a redelivery completes it', async () => {
+    const { rt, thrown } = await faultyRuntime(random, { sdk: [], thrown: ['503'] });
+    runtimes.push(rt);
+    const p = proposalWithActuals({ proposalId: 'THROWN', lines: 1 });
+    thrown.options.rate = 1;
+    const error = await deliver(rt, headerMessage(p.invoice)).then(() => undefined, (e: unknown) => e);
+    expect(error, 'the delivery failed with the storage error').toMatchObject({ statusCode: 503 });
+    await expect(importFromStaging(rt, quiet)).rejects.toThrow();
+    thrown.options.rate = 0;
+    expect(await rt.quarantine.list(), 'a transient failure is not a bad message').toEqual([]);
+    const redelivered = await deliverUntilCompleted(rt, headerMessage(p.invoice));
+    expect(redelivered.outcome.kind).toBe('applied');
+    await deliverUntilCompleted(rt, actualMessage(p.actuals[0]!));
+    await importFromStaging(rt, quiet);
+    expect((await readProposal(rt, 'usmf', 'THROWN'))!.status).toBe('LinesCreated');
+  });
+
+  it('ETag races before conditional header writes are re-read and retried within the same run, and the result is the same', async () => {
+    const { rt, sdk } = await faultyRuntime(random, { sdk: ['race'], thrown: [] });
+    runtimes.push(rt);
+    const p = proposalWithActuals({ proposalId: 'RACE', lines: 120 });
+    const messages = [headerMessage(p.invoice), ...p.actuals.map(actualMessage), headerMessage({ ...p.invoice, version: 2, description: 'v2' })];
+    // Every other conditional header write meets a competing write first (deterministically).
+    let flip = false;
+    sdk.options.random = () => ((flip = !flip) ? 0 : 0.99);
+    sdk.options.raceRate = 0.5;
+    for (const m of messages) await deliverUntilCompleted(rt, m);
+    const { runs } = await importUntilCompleted(rt);
+    sdk.options.raceRate = 0;
+    expect(sdk.counts.race, 'competing writes were made').toBeGreaterThanOrEqual(2);
+    expect(runs, 'the import retried inside one run').toBe(1);
+    expect(await violations(rt, messages)).toEqual([]);
+  });
+
+  it('under 10% injected storage faults a 1,000-actual batch converges to exactly the fault-free state', async () => {
+    const messages = thousandActuals();
+    const reference = await isolatedRuntime();
+    runtimes.push(reference);
+    const { rt, sdk, thrown } = await faultyRuntime(random, {
+      sdk: ['503', '500', 'timeout', 'lostAck', 'lost500', 'race'],
+      thrown: ['503', '500', 'timeout', 'lostAck', 'lost500', 'race'],
+    });
+    runtimes.push(rt);
+
+    // Fault-free: each message once, canonical order, one import.
+    await inParallel(canonicalOrder(messages), 16, (m) => deliver(reference, m));
+    await importFromStaging(reference, quiet);
+
+    // 10% of requests fail: 7% below the SDK's retry policy, 3% thrown to the step. Messages arrive shuffled;
+    // a delivery that throws is redelivered; imports run (and fail, and run again) while deliveries go on.
+    const shuffled = [...messages].sort(() => random() - 0.5);
+    sdk.options.rate = 0.07;
+    thrown.options.rate = 0.03;
+    sdk.options.raceRate = 0.2; // and one in five conditional header/register writes meets a competing write
+    let redeliveries = 0;
+    let failedImports = 0;
+    const importing = (async () => {
+      for (let i = 0; i < 4; i++) {
+        await new Promise((r) => setTimeout(r, 300));
+        await importFromStaging(rt, quiet).catch(() => failedImports++);
+      }
+    })();
+    await inParallel(shuffled, 16, async (m) => {
+      const { deliveries } = await deliverUntilCompleted(rt, m);
+      redeliveries += deliveries - 1;
+    });
+    await importing;
+    const { runs } = await importUntilCompleted(rt);
+    failedImports += runs - 1;
+    const injected = { sdk: { ...sdk.counts }, thrown: { ...thrown.counts }, requests: sdk.requests };
+    sdk.options.rate = 0;
+    sdk.options.raceRate = 0;
+    thrown.options.rate = 0;
+    await importFromStaging(rt, quiet); // faults stopped: one more run finds nothing left
+
+    const total = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
+    console.log(
+      `faults: ${injected.requests} storage requests, ${total(injected.sdk)} faults retried by the SDK ${JSON.stringify(injected.sdk)}, ` +
+        `${total(injected.thrown)} thrown to the steps ${JSON.stringify(injected.thrown)}; ${redeliveries} redeliveries, ${failedImports} failed import runs`,
+    );
+    expect(total(injected.sdk) + total(injected.thrown)).toBeGreaterThan(injected.requests * 0.05);
+    expect(injected.sdk.race + injected.thrown.race, 'ETag races were injected').toBeGreaterThan(0);
+    expect(redeliveries, 'some faults reached the steps and were redelivered').toBeGreaterThan(0);
+
+    const [want, got] = await Promise.all([snapshot(reference), snapshot(rt)]);
+    expect(got.staging).toEqual([]);
+    expect(got.quarantine, 'no transient fault was mistaken for a bad message').toEqual([]);
+    expect(orphanLines(got)).toEqual([]);
+    expect(got.proposals.length).toBe(want.proposals.length);
+    expect(got.proposals, 'proposals: every header, parked actual and line row equals the fault-free run').toEqual(want.proposals);
+    expect(got.actuals, 'the actual register equals the fault-free run').toEqual(want.actuals);
+    expect(got.outbox).toEqual(want.outbox);
+    expect(await violations(rt, messages)).toEqual([]);
+  }, 180_000);
+});

@@ -1,0 +1,142 @@
+/**
+ * A pipeline step in a process of its own, for the reliability tests
+ * (test/reliability/*): several of these run at once against the same Azurite
+ * tables, and some are killed with SIGKILL part-way through.
+ *
+ *   node --import tsx test/support/reliabilityWorker.ts '<WorkerJob as JSON>'
+ *
+ * Settings come from the environment exactly as in a Function App
+ * (AzureWebJobsStorage, TABLE_PREFIX). The worker prints `ready`, waits for a
+ * line on stdin (so the parent can start several at the same instant, or keep
+ * one warm): `go`, or `go <WorkerJob as JSON>` to give (or replace) the job
+ * then. It runs the job, prints `result <json>` and exits 0; on an error it
+ * prints `error <message>` and exits 1. A kill point makes it SIGKILL itself:
+ * no finally block, no flush, exactly like a host that dies.
+ */
+import { readFileSync } from 'node:fs';
+import type { TableServiceClientOptions } from '@azure/data-tables';
+import { readSettings } from '../../shared/config';
+import { importFromStaging } from '../../shared/pipeline/importFromStaging';
+import { receiveProposal } from '../../shared/pipeline/receiveProposal';
+import { stageActual } from '../../shared/pipeline/stageActual';
+import type { Delivery } from '../../shared/pipeline/inbound';
+import { QUEUES } from '../../shared/queues';
+import { createRuntime, type Runtime } from '../../shared/runtime';
+
+/** A storage pipeline policy (@azure/core-rest-pipeline), as the table clients accept it. */
+export type PipelinePolicy = NonNullable<TableServiceClientOptions['additionalPolicies']>[number]['policy'];
+
+export interface KillAtBatch {
+  /** Kill before the `index`-th table transaction of the first proposal whose partition key includes this. */
+  proposalIncludes?: string;
+  index: number;
+}
+
+export interface KillAtRequest {
+  /** Kill at the n-th storage request (1-based) matching the filters below. */
+  n: number;
+  /** Kill after the request reached storage and its response came back (the write is applied, the process never learns it). */
+  after?: boolean;
+  method?: string;
+  urlIncludes?: string;
+  bodyIncludes?: string;
+}
+
+export interface WorkerMessage {
+  kind: 'header' | 'actual';
+  messageId: string;
+  body: unknown;
+}
+
+export type WorkerJob =
+  | { cmd: 'import'; concurrency?: number; killAtBatch?: KillAtBatch; killAtRequest?: KillAtRequest }
+  | { cmd: 'deliver'; file: string; parallel?: number; killAtRequest?: KillAtRequest };
+
+const log = { info: () => {}, warn: () => {}, error: (...a: unknown[]) => console.error(...a) };
+
+function die(): never {
+  process.kill(process.pid, 'SIGKILL');
+  // SIGKILL is not catchable; this line is never reached.
+  throw new Error('unreachable');
+}
+
+/** Kills the process at the n-th matching request of `spec()` (read per request: the job may come after start-up). */
+function killPolicy(spec: () => KillAtRequest | undefined): PipelinePolicy {
+  let seen = 0;
+  return {
+    name: 'reliabilityKillAtRequest',
+    async sendRequest(request, next) {
+      const k = spec();
+      if (!k) return next(request);
+      const body = typeof request.body === 'string' ? request.body : '';
+      const matches =
+        (!k.method || request.method === k.method) &&
+        (!k.urlIncludes || decodeURIComponent(request.url).includes(k.urlIncludes)) &&
+        (!k.bodyIncludes || body.includes(k.bodyIncludes));
+      if (!matches || ++seen !== k.n) return next(request);
+      if (!k.after) die();
+      await next(request);
+      die();
+    },
+  };
+}
+
+async function deliver(rt: Runtime, m: WorkerMessage): Promise<string> {
+  const step = m.kind === 'header' ? receiveProposal : stageActual;
+  const source = m.kind === 'header' ? QUEUES.proposals : QUEUES.actuals;
+  const d: Delivery = { source, messageId: m.messageId, body: JSON.stringify(m.body) };
+  // Service Bus semantics: a delivery that throws is delivered again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await step(rt, d, log)).kind;
+    } catch (e) {
+      if (attempt >= 20) throw e;
+    }
+  }
+}
+
+async function run(job: WorkerJob, rt: Runtime): Promise<unknown> {
+  if (job.cmd === 'import') {
+    const k = job.killAtBatch;
+    let killed = false;
+    return importFromStaging(rt, log, {
+      concurrency: job.concurrency ?? 16,
+      beforeBatch: k
+        ? (proposal, index) => {
+            if (!killed && index === k.index && (!k.proposalIncludes || proposal.includes(k.proposalIncludes))) {
+              killed = true;
+              die();
+            }
+          }
+        : undefined,
+    });
+  }
+  const messages = JSON.parse(readFileSync(job.file, 'utf8')) as WorkerMessage[];
+  const outcomes: Record<string, number> = {};
+  let next = 0;
+  const lane = async () => {
+    while (next < messages.length) {
+      const kind = await deliver(rt, messages[next++]!);
+      outcomes[kind] = (outcomes[kind] ?? 0) + 1;
+    }
+  };
+  await Promise.all(Array.from({ length: job.parallel ?? 1 }, lane));
+  return outcomes;
+}
+
+async function main() {
+  let job = JSON.parse(process.argv[2] ?? '{"cmd":"import"}') as WorkerJob;
+  const additionalPolicies = [{ policy: killPolicy(() => job.killAtRequest), position: 'perCall' as const }];
+  const rt = await createRuntime(readSettings(process.env), { storage: { additionalPolicies } });
+  process.stdout.write('ready\n');
+  const line = await new Promise<string>((resolve) => process.stdin.once('data', (d: Buffer) => resolve(d.toString().trim())));
+  if (line.startsWith('go {')) job = JSON.parse(line.slice(3)) as WorkerJob;
+  const result = await run(job, rt);
+  process.stdout.write(`result ${JSON.stringify(result)}\n`);
+  process.exit(0);
+}
+
+main().catch((e: unknown) => {
+  process.stdout.write(`error ${(e as Error)?.stack ?? String(e)}\n`.replace(/\n(?!$)/g, ' | '));
+  process.exit(1);
+});
