@@ -1,0 +1,168 @@
+import syncActuals from '../functions/syncActuals';
+import syncInvoiceProposal from '../functions/syncInvoiceProposal';
+import type { Actual } from '../shared/contracts/actual';
+import { importFromStaging } from '../shared/pipeline/importFromStaging';
+import { randomUUID } from 'node:crypto';
+import { HttpRequest, type HttpResponseInit } from '@azure/functions';
+import { Webhook } from 'standardwebhooks';
+import invoicePosted from '../functions/invoicePosted';
+import { resetSettings } from '../shared/config';
+import { dispatchAccountingUpdates } from '../shared/pipeline/dispatchAccountingUpdates';
+import { RECEIPT_DAYS_KEPT } from '../shared/storage/webhookReceipts';
+import { useRuntime } from '../shared/runtime';
+import { round, row, type BenchContext } from './context';
+import { deliver, deliveryContext } from './delivering';
+import { postingFor, proposals } from './fixtures';
+import { assert, BENCH_WEBHOOK_SECRET, benchRuntime, median, silentLog, type BenchRuntime } from './support';
+import { target, type BenchRow } from './types';
+
+/** Requests per unit while `work` runs once per item, with the breakdown by kind. */
+async function perUnit<T>(b: BenchRuntime, items: readonly T[], work: (item: T) => Promise<unknown>) {
+  b.counter.reset();
+  for (const item of items) await work(item);
+  const n = items.length;
+  return {
+    requests: b.counter.total / n,
+    entityOperations: b.counter.entityOperations / n,
+    entitiesRead: Object.fromEntries(Object.entries(b.counter.readSnapshot(b.prefix)).map(([k, v]) => [k, round(v / n, 2)])),
+    byKind: Object.fromEntries(Object.entries(b.counter.snapshot(b.prefix)).map(([k, v]) => [k, round(v / n, 2)])),
+    operationsInTransactions: Object.fromEntries(Object.entries(b.counter.batchSnapshot(b.prefix)).map(([k, v]) => [k, round(v / n, 2)])),
+  };
+}
+
+/**
+ * Measurement 7: storage requests per unit of work, counted by a pipeline
+ * policy in the product's own storage clients (table creation not counted).
+ * `importPerActual` comes from measurement 1's product runs (10-line proposals).
+ */
+export async function operationCounts(ctx: BenchContext, importPerActual: number[], importBreakdown: Record<string, unknown>): Promise<BenchRow[]> {
+  const n = ctx.scale.m7Deliveries;
+  const lines = ctx.scale.linesPerProposal;
+  const b = await benchRuntime(ctx.azurite.connectionString, 'm7');
+  useRuntime(b.rt);
+  try {
+    const set = [...proposals('m7', Math.ceil(n / lines), lines)];
+    const invoices = set.map((p) => p.invoice);
+    const billed: Actual[] = set.flatMap((p) => p.actuals).slice(0, n);
+    const costs: Actual[] = billed.map((a) => ({ ...a, actualId: `${a.actualId}-cost`, transactionType: 'Cost', invoiceId: undefined, proposalId: undefined }));
+
+    const headerFirst = await perUnit(b, invoices, (h) => deliver(syncInvoiceProposal, h, `h-${h.proposalId}`));
+    const headerRepeat = await perUnit(b, invoices, (h) => deliver(syncInvoiceProposal, h, `h-${h.proposalId}`));
+    const actualFirst = await perUnit(b, billed, (a) => deliver(syncActuals, a, `a-${a.actualId}`));
+    const actualRepeat = await perUnit(b, billed, (a) => deliver(syncActuals, a, `a-${a.actualId}`));
+    const otherFirst = await perUnit(b, costs, (a) => deliver(syncActuals, a, `c-${a.actualId}`));
+
+    // What a posting callback costs through the HTTP function (signature, webhook-id record, posting, dispatch).
+    const summary = await importFromStaging(b.rt, silentLog);
+    assert(summary.outcomes.LinesCreated === set.length, `measurement 7: ${JSON.stringify(summary.outcomes)}`);
+    const saved = { ...process.env };
+    Object.assign(process.env, b.env);
+    resetSettings();
+    let postingFirst: Awaited<ReturnType<typeof perUnit>>;
+    let postingRepeat: Awaited<ReturnType<typeof perUnit>>;
+    try {
+      const webhook = new Webhook(BENCH_WEBHOOK_SECRET);
+      const post = async (p: (typeof set)[number]) => {
+        const body = JSON.stringify(postingFor(p));
+        const id = `msg_${randomUUID()}`;
+        const at = new Date();
+        const request = new HttpRequest({
+          method: 'POST',
+          url: `http://localhost/api/invoice-proposals/${p.invoice.legalEntity}/${p.invoice.proposalId}/posted`,
+          params: { legalEntity: p.invoice.legalEntity, proposalId: p.invoice.proposalId },
+          headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': webhook.sign(id, at, body) },
+          body: { string: body },
+        });
+        const response = (await invoicePosted.handler(request, deliveryContext(id))) as HttpResponseInit;
+        assert(response.status === 200, `measurement 7: posting answered ${response.status}`);
+      };
+      postingFirst = await perUnit(b, set, post);
+      postingRepeat = await perUnit(b, set, post);
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+      resetSettings();
+    }
+    const localOutbound = (byKind: Record<string, number | null>) => Object.entries(byKind).reduce((n, [k, v]) => n + (k.endsWith('localOutbound') ? (v ?? 0) : 0), 0);
+    const withoutLocalOutbound = (u: { requests: number; byKind: Record<string, number | null> }) => u.requests - localOutbound(u.byKind);
+
+    // The outbox sweep afterwards (timer, every minute): finds each posting's entry, sees nothing unsent, removes it.
+    const sweep = await perUnit(b, [0], () => dispatchAccountingUpdates(b.rt, silentLog));
+    const sweepPerPosting = { requests: sweep.requests / set.length, entityOperations: sweep.entityOperations / set.length, byKind: sweep.byKind };
+    // A week later the sweep drops that day's webhook-id records (both callbacks of each proposal above).
+    const purge = await perUnit(b, [0], () => b.rt.webhookReceipts.purgeExpired(new Date(Date.now() + (RECEIPT_DAYS_KEPT + 1) * 86_400_000)));
+    const callbacks = 2 * set.length;
+
+    const importFigure = importPerActual.length ? median(importPerActual) : null;
+    return [
+      row({
+        id: '7a',
+        name: 'storage requests per header sync (syncInvoiceProposal), first delivery',
+        unit: 'requests',
+        figures: [headerFirst.requests],
+        target: target.figureAtMost(2, '≤ 2'),
+        details: {
+          byKind: headerFirst.byKind,
+          entityOperations: round(headerFirst.entityOperations, 2),
+          repeatDelivery: round(headerRepeat.requests, 2),
+          repeatByKind: headerRepeat.byKind,
+        },
+      }),
+      row({
+        id: '7b',
+        name: 'storage requests per actual sync (syncActuals, billed sales), first delivery',
+        unit: 'requests',
+        figures: [actualFirst.requests],
+        target: target.figureAtMost(2, '≤ 2'),
+        details: {
+          byKind: actualFirst.byKind,
+          entityOperations: round(actualFirst.entityOperations, 2),
+          repeatDelivery: round(actualRepeat.requests, 2),
+          repeatByKind: actualRepeat.byKind,
+          otherTypesFirstDelivery: round(otherFirst.requests, 2),
+        },
+      }),
+      row({
+        id: '7c',
+        name: `storage requests per actual imported (${lines}-line proposals, from measurement 1)`,
+        unit: 'requests/actual',
+        figures: importFigure === null ? [] : importPerActual,
+        target: target.figureAtMost(0.5, '≤ 0.5'),
+        details: importBreakdown,
+      }),
+      row({
+        id: '7d',
+        name: `storage requests per posting callback (${lines}-line proposal, first posting, through the invoicePosted function)`,
+        unit: 'requests',
+        figures: [withoutLocalOutbound(postingFirst)],
+        target: target.reported(),
+        details: {
+          byKind: postingFirst.byKind,
+          operationsInTransactions: postingFirst.operationsInTransactions,
+          entitiesRead: postingFirst.entitiesRead,
+          entityOperations: round(postingFirst.entityOperations - localOutbound(postingFirst.byKind), 2),
+          repeatPostingNewWebhookId: round(withoutLocalOutbound(postingRepeat), 2),
+          repeatByKind: postingRepeat.byKind,
+          note: 'localOutbound upserts (one per accounting update) are the local stand-in for the Service Bus queue and are not counted; in Azure the updates go out in one Service Bus send',
+        },
+      }),
+      row({
+        id: '7e',
+        name: 'storage requests per posting in the outbox sweep that follows (dispatchAccountingUpdates, nothing left unsent)',
+        unit: 'requests',
+        figures: [round(sweepPerPosting.requests, 2) ?? 0],
+        target: target.reported(),
+        details: {
+          byKind: sweep.byKind,
+          entityOperations: round(sweepPerPosting.entityOperations, 2),
+          postings: set.length,
+          note: 'byKind is for the whole sweep over all postings',
+          webhookIdPurgePerCallback: { requests: round(purge.requests / callbacks, 2), entityOperations: round(purge.entityOperations / callbacks, 2), byKind: purge.byKind },
+        },
+      }),
+    ];
+  } finally {
+    useRuntime(undefined);
+    await b.drop();
+  }
+}
