@@ -8,6 +8,7 @@ import { postingFor, proposals, seedProcessed } from './fixtures';
 import { startChild, type Child } from './processes';
 import { assert, BENCH_WEBHOOK_SECRET, benchRuntime, median, silentLog } from './support';
 import { target, type BenchRow } from './types';
+import { headerRow } from '../shared/storage/proposals';
 
 interface Load {
   requestsPerSecond: number;
@@ -100,7 +101,7 @@ export async function postingCallbacks(ctx: BenchContext): Promise<BenchRow[]> {
       BENCH_CONNECTION: ctx.azurite.connectionString,
       BENCH_TABLE: `${b.prefix}proposals`,
       BENCH_PK: proposalPartition(first.invoice.legalEntity, first.invoice.proposalId),
-      BENCH_RK: 'header',
+      BENCH_RK: headerRow(proposalPartition(first.invoice.legalEntity, first.invoice.proposalId)),
     });
     children.push(bare);
     const [hostUp, bareUp] = await Promise.all([host.first, bare.first]);

@@ -5,7 +5,7 @@ import { proposalPartition } from '../shared/storage/keys';
 import { odata } from '@azure/data-tables';
 import type { BilledSalesActual } from '../shared/contracts/actual';
 import type { ProposalHeader } from '../shared/domain/proposal';
-import { actualEntity, headerEntity, heldEntity, lineEntity } from '../shared/storage/proposals';
+import { actualEntity, headerEntity, heldEntity, isHeaderRow, lineEntity } from '../shared/storage/proposals';
 import { allShards } from '../shared/storage/staging';
 import { cpuRatio, interleaved, measured, rawTable, round, row, type BenchContext } from './context';
 import { countRows, proposals, seedPending, seedProcessed, type Proposal } from './fixtures';
@@ -27,7 +27,7 @@ async function verifyImported(b: BenchRuntime, proposalCount: number, lines: num
   for await (const e of b.rt.tables.proposals.listEntities<{ rowKey: string; status?: string }>({ queryOptions: { select: ['RowKey', 'status'] } })) {
     if (e.rowKey.startsWith('line|')) lineRowCount++;
     else if (e.rowKey.startsWith('actual|')) actualRowCount++;
-    else if (e.rowKey === 'header' && e.status === 'LinesCreated') flipped++;
+    else if (isHeaderRow(e.rowKey) && e.status === 'LinesCreated') flipped++;
   }
   assert(lineRowCount >= proposalCount * lines, `${lineRowCount} line rows, expected ${proposalCount * lines}`);
   assert(actualRowCount >= proposalCount * lines, `${actualRowCount} parked actual rows, expected ${proposalCount * lines}`);

@@ -13,7 +13,13 @@ import { encodeKeyPart, prefixEnd } from './keys';
  *   posted|{postingId}|{actualId}     accounting details per actual, and the outbox flag
  *   held|{partition}                  exists once any actual row does (see heldEntity)
  */
-export const HEADER = 'header';
+/**
+ * The header's row key repeats the partition key. Azure does not need that, but
+ * Azurite looks rows up by RowKey before PartitionKey, so a row key shared by
+ * every partition would make each local point read scan every proposal.
+ */
+export const headerRow = (pk: string) => `header|${pk}`;
+export const isHeaderRow = (rowKey: string) => rowKey.startsWith('header|');
 export const actualRow = (actualId: string) => `actual|${encodeKeyPart(actualId)}`;
 export const lineRow = (build: string, actualId: string) => `line|${build}|${encodeKeyPart(actualId)}`;
 export const postedRow = (postingId: string, actualId: string) => `posted|${postingId}|${encodeKeyPart(actualId)}`;
@@ -64,7 +70,7 @@ const json = (row: Row) => JSON.parse(row.json ?? 'null');
 export function headerEntity(pk: string, h: ProposalHeader) {
   return {
     partitionKey: pk,
-    rowKey: HEADER,
+    rowKey: headerRow(pk),
     status: h.status,
     version: String(h.invoice.version),
     activeBuild: h.activeBuild ?? '',
@@ -104,7 +110,7 @@ export class ProposalStore {
     const rows = this.table.listEntities<Row>({ queryOptions: { filter: odata`PartitionKey eq ${pk}`, select: ['RowKey', 'json'] } });
     for await (const row of rows) {
       const [kind, a] = row.rowKey.split('|');
-      if (row.rowKey === HEADER) part.header = { value: json(row), etag: row.etag };
+      if (isHeaderRow(row.rowKey)) part.header = { value: json(row), etag: row.etag };
       else if (kind === 'held') part.held = true;
       else if (kind === 'actual') {
         const actual = json(row) as BilledSalesActual;
@@ -124,7 +130,7 @@ export class ProposalStore {
 
   async header(pk: string): Promise<Stored<ProposalHeader> | undefined> {
     try {
-      const row = await this.table.getEntity<Row>(pk, HEADER, { queryOptions: { select: ['RowKey', 'json'] } });
+      const row = await this.table.getEntity<Row>(pk, headerRow(pk), { queryOptions: { select: ['RowKey', 'json'] } });
       return { value: json(row), etag: row.etag };
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return undefined;

@@ -15,6 +15,7 @@ import { readProposal } from '../../shared/pipeline/readModels';
 import type { Runtime } from '../../shared/runtime';
 import type { PipelinePolicy } from '../support/reliabilityWorker';
 import { actual, proposalWithActuals } from '../support/builders';
+import { isHeaderRow } from '../../shared/storage/proposals';
 import {
   actualMessage,
   deliver,
@@ -86,7 +87,7 @@ describe('concurrency: pipeline steps in separate processes over the same tables
     expect(orphanLines(state)).toEqual([]);
     const lines = lineRowsByProposal(state.proposals);
     for (const p of proposals) {
-      const pk = state.proposals.find((r) => r.rowKey === 'header' && (r.json as { invoice: ConfirmedInvoice }).invoice.proposalId === p.invoice.proposalId)!.partitionKey;
+      const pk = state.proposals.find((r) => isHeaderRow(r.rowKey) && (r.json as { invoice: ConfirmedInvoice }).invoice.proposalId === p.invoice.proposalId)!.partitionKey;
       expect(lines.get(pk) ?? 0, `line rows of ${p.invoice.proposalId}`).toBe(p.actuals.length);
     }
   });
@@ -156,7 +157,7 @@ describe('concurrency: pipeline steps in separate processes over the same tables
     expect(await violations(rt, [...actuals, ...headers])).toEqual([]);
     const state = await snapshot(rt);
     const partition = state.proposals.filter((r) => String(r.partitionKey).endsWith('|same-header'));
-    const header = partition.find((r) => r.rowKey === 'header')!.json as { invoice: ConfirmedInvoice; status: string };
+    const header = partition.find((r) => isHeaderRow(r.rowKey))!.json as { invoice: ConfirmedInvoice; status: string };
     expect(header.invoice.version).toBe(6);
     expect(header.invoice.description).toBe('version 6');
     expect(header.status).toBe('LinesCreated');

@@ -25,6 +25,7 @@
 import { createHttpHeaders, type PipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
 import { RestError, TableClient } from '@azure/data-tables';
 import type { PipelinePolicy } from './reliabilityWorker';
+import { isHeaderRow } from '../../shared/storage/proposals';
 
 export type FaultKind = '503' | '500' | 'timeout' | 'lostAck' | 'lost500' | 'race';
 
@@ -77,7 +78,7 @@ export function conditionalTarget(request: PipelineRequest): Target | undefined 
     const m = /\/([A-Za-z0-9]+)\(PartitionKey='([^']*(?:''[^']*)*)',RowKey='([^']*(?:''[^']*)*)'\)/.exec(url);
     return m ? { table: m[1]!, partitionKey: unquote(m[2]!), rowKey: unquote(m[3]!) } : undefined;
   };
-  const contended = (t: Target | undefined) => (t && (t.rowKey === 'header' || t.rowKey === 'actual') ? t : undefined);
+  const contended = (t: Target | undefined) => (t && (isHeaderRow(t.rowKey) || t.rowKey === 'actual') ? t : undefined);
   if (typeof request.body === 'string' && request.url.includes('$batch')) {
     for (const part of request.body.split(/--changeset_[0-9a-f-]+/)) {
       const line = /^(PUT|MERGE|PATCH|DELETE) (\S+) HTTP\/1\.1$/m.exec(part);

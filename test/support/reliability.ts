@@ -23,6 +23,7 @@ import { readSettings } from '../../shared/config';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../shared/runtime';
 import type { TableName } from '../../shared/storage/tables';
 import type { WorkerJob, WorkerMessage } from './reliabilityWorker';
+import { isHeaderRow } from '../../shared/storage/proposals';
 
 export const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 
@@ -125,7 +126,7 @@ export async function snapshot(rt: Runtime): Promise<StateSnapshot> {
 /** Line rows that belong to no header's active build (left behind by an interrupted run). */
 export function orphanLines(s: StateSnapshot): Row[] {
   const active = new Map<string, string>();
-  for (const r of s.proposals) if (r.rowKey === 'header') active.set(r.partitionKey, String(r.activeBuild ?? ''));
+  for (const r of s.proposals) if (isHeaderRow(r.rowKey)) active.set(r.partitionKey, String(r.activeBuild ?? ''));
   return s.proposals.filter((r) => r.rowKey.startsWith('line|') && r.rowKey.split('|')[1] !== active.get(r.partitionKey));
 }
 
