@@ -4,6 +4,7 @@ import type { ConfirmedInvoice } from '../../shared/contracts/invoiceProposal';
 import type { Posting } from '../../shared/contracts/posting';
 import { formatMoney, sumMoney } from '../../shared/domain/money';
 import { timesExact, timesToCents } from './money';
+import { seededRandom } from '../seededRandom';
 
 /**
  * The demo's batch: what Dataverse would send after a month-end billing run in
@@ -99,17 +100,6 @@ const TYPE_CODE = { BilledSales: 192350006, Cost: 192350000 } as const;
 const CLASSIFICATION_CODE: Record<Classification, number> = { Time: 192350000, Expense: 192350001, Material: 192350002, Fee: 192350004 };
 const BILLING_CODE = { Chargeable: 192350001 } as const;
 
-/** A stable pseudo-random sequence (mulberry32), so every run has the same amounts. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pick = <T>(rng: () => number, items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
 const between = (rng: () => number, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
@@ -158,7 +148,7 @@ export function buildBatch(runId: string): DemoBatch {
 
   PLAN.forEach(([legalEntity, currency, count], index) => {
     const n = index + 1;
-    const rng = random(1000 + n);
+    const rng = seededRandom(1000 + n);
     const proposalId = proposalIdOf(runId, n);
     const invoiceId = demoGuid(runId, 'invoice', n);
     const customers = CUSTOMERS[legalEntity]!;

@@ -16,6 +16,7 @@ import { readProposal } from '../../shared/pipeline/readModels';
 import type { Runtime } from '../../shared/runtime';
 import { proposalWithActuals } from '../support/builders';
 import { faultInjector, type FaultKind } from '../support/faults';
+import { seededRandom } from '../../scripts/seededRandom';
 import {
   actualMessage,
   canonicalOrder,
@@ -35,16 +36,6 @@ import {
 
 const SEED = Number(process.env.FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
-function seeded(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Short SDK retry delays, so a test with thousands of faults stays fast. */
 const retryOptions = { maxRetries: 3, retryDelayInMs: 2, maxRetryDelayInMs: 10 };
@@ -96,7 +87,7 @@ async function inParallel<T>(items: readonly T[], limit: number, work: (t: T) =>
 }
 
 describe('storage faults injected into the SDK pipeline', () => {
-  const random = seeded(SEED);
+  const random = seededRandom(SEED);
   const runtimes: Runtime[] = [];
   afterAll(async () => {
     console.log(`faults: seed ${SEED} (FAULT_SEED=${SEED} replays it)`);
