@@ -57,8 +57,7 @@ async function writePlan(rt: Runtime, part: ProposalPartition, plan: ImportPlan,
     await commitToPartition(rt.proposals.client, rows, ['update', headerEntity(pk, header), 'Merge', { etag: part.header.etag }], beforeBatch);
   } else if (rows.length) {
     // No header to commit: parked actuals are plain data, each row guarded by its own ETag.
-    const [last, ...first] = [rows.at(-1)!, ...rows.slice(0, -1)];
-    await commitToPartition(rt.proposals.client, first, last, beforeBatch);
+    await commitToPartition(rt.proposals.client, rows, undefined, beforeBatch);
   }
 }
 

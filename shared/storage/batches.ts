@@ -16,18 +16,19 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
  * and `commit` (the header, written with its ETag) goes in the last batch: the
  * rows must be invisible until the header names them and idempotent to write
  * again, so a crash between batches leaves nothing half-visible and a re-run
- * simply finishes the job. See docs/storage.md.
+ * simply finishes the job. See docs/storage.md. Without a `commit`, the rows
+ * are written in batches and each must guard itself (create, or its ETag).
  */
 export async function commitToPartition(
   table: TableClient,
   rows: readonly TransactionAction[],
-  commit: TransactionAction,
+  commit: TransactionAction | undefined,
   onBatch?: (index: number, total: number) => Promise<void> | void,
 ): Promise<void> {
   const batches = chunk(rows, MAX_BATCH);
   const last = batches.at(-1);
-  if (last && last.length < MAX_BATCH) last.push(commit);
-  else batches.push([commit]);
+  if (commit && last && last.length < MAX_BATCH) last.push(commit);
+  else if (commit) batches.push([commit]);
   for (const [i, batch] of batches.entries()) {
     await onBatch?.(i, batches.length);
     await table.submitTransaction(batch);
