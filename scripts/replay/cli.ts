@@ -1,49 +1,20 @@
-import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 import { loadLocalEnvironment } from '../../host/localSettings';
 import { ConfigurationError, readSettings, type Settings } from '../../shared/config';
 import { serviceBusClient } from '../../shared/messaging/serviceBus';
-import { isPreconditionFailed, isNotFound, statusOf } from '../../shared/storage/conditions';
+import { statusOf } from '../../shared/storage/conditions';
 import { QuarantineStore } from '../../shared/storage/quarantine';
 import { tableClient } from '../../shared/storage/tables';
 import { describe, table } from './format';
-import { contractProblem, INBOUND_QUEUES, queueForSource, SOURCES, type Item } from './items';
-import {
-  DeadLetterGone,
-  findDeadLetter,
-  isServiceBusDeadLetterId,
-  parseServiceBusDeadLetterId,
-  peekDeadLetters,
-  replayServiceBusDeadLetter,
-  serviceBusPort,
-  type ServiceBusPort,
-} from './serviceBus';
-import { isLocalDeadLetterId, LocalDeadLetters, MIN_PREFIX, QuarantineItems, type LocalDeadLetterRow } from './stores';
-import { LocalHostTarget, ServiceBusTarget, TargetUnavailable, type Target } from './targets';
+import { INBOUND_QUEUES, type Item } from './items';
+import { peekDeadLetters, serviceBusPort, type ServiceBusPort } from './serviceBus';
+import { LocalDeadLetters, MIN_PREFIX, QuarantineItems } from './stores';
+import { TargetUnavailable } from './targets';
+import { busConfigured, checkSource, DEFAULT_URL, EXIT, find, NotFound, onlyOptions, parse, UsageError, where, withTimeout, type Args, type Context, type Found, type Io } from './context';
+import { replay } from './resubmit';
 
-export interface Io {
-  /** One chunk of standard output (a newline is added). */
-  out(text: string): void;
-  /** One chunk of standard error (a newline is added). */
-  err(text: string): void;
-  env: NodeJS.ProcessEnv;
-  /** Where relative --edit paths are read from. */
-  cwd: string;
-  fetch?: typeof fetch;
-  /** Service Bus access; by default the SDK client from the settings, or none when no connection is configured. */
-  serviceBus?: (s: Settings) => ServiceBusPort | undefined;
-  now?: () => Date;
-}
-
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
-
-export const DEFAULT_URL = 'http://localhost:7071';
-
-class UsageError extends Error {
-  override name = 'UsageError';
-}
+export type { Io } from './context';
 
 export const HELP = `Usage: npm run replay -- <command> [options]
 
@@ -94,92 +65,6 @@ Exit codes: 0 ok, 1 failure (a message refused or a resubmission failed), 2 usag
 function repoRoot(): string {
   for (const dir of [join(__dirname, '..', '..'), join(__dirname, '..', '..', '..')]) if (existsSync(join(dir, 'host.json'))) return dir;
   return process.cwd();
-}
-
-interface Args {
-  command: string | undefined;
-  ids: string[];
-  source?: string;
-  all: boolean;
-  json: boolean;
-  edit?: string;
-  url?: string;
-  to?: string;
-  force: boolean;
-  help: boolean;
-}
-
-function parse(argv: string[]): Args {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        source: { type: 'string' },
-        all: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        edit: { type: 'string' },
-        url: { type: 'string' },
-        to: { type: 'string' },
-        force: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const { values, positionals } = parsed;
-  const [command, ...ids] = positionals;
-  return { command, ids, ...values } as Args;
-}
-
-function onlyOptions(a: Args, allowed: (keyof Args)[]): void {
-  const given: [keyof Args, boolean][] = [
-    ['source', a.source !== undefined],
-    ['all', a.all],
-    ['json', a.json],
-    ['edit', a.edit !== undefined],
-    ['url', a.url !== undefined],
-    ['to', a.to !== undefined],
-    ['force', a.force],
-  ];
-  for (const [name, present] of given) if (present && !allowed.includes(name)) throw new UsageError(`--${name} is not an option of ${a.command}`);
-}
-
-function checkSource(source: string | undefined): void {
-  if (source !== undefined && !(SOURCES as readonly string[]).includes(source)) {
-    throw new UsageError(`--source must be one of ${SOURCES.join(', ')} (got "${source}")`);
-  }
-}
-
-interface Context {
-  settings: Settings;
-  env: NodeJS.ProcessEnv;
-  quarantine: QuarantineItems;
-  local: LocalDeadLetters;
-  bus: ServiceBusPort | undefined;
-  io: Io;
-  now: () => Date;
-}
-
-const busConfigured = (s: Settings) => Boolean(s.ServiceBusConnection || s.ServiceBusConnection__fullyQualifiedNamespace);
-
-function where(ctx: Context, i: Item): string {
-  const prefix = ctx.settings.TABLE_PREFIX;
-  if (i.kind === 'quarantine') return `quarantine (table ${prefix}quarantine)`;
-  if (i.kind === 'local-dead-letter') return `local host dead letters (table ${prefix}localDeadLetters)`;
-  return `Service Bus dead-letter queue of ${i.source}`;
-}
-
-async function withTimeout<T>(what: string, p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, fail) => (timer = setTimeout(() => fail(new Error(`${what}: no answer within ${ms / 1000} s`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 // ---------------------------------------------------------------- list
@@ -234,34 +119,6 @@ async function list(ctx: Context, a: Args): Promise<number> {
   return failed ? EXIT.failure : EXIT.ok;
 }
 
-// ---------------------------------------------------------------- finding one
-
-type Found =
-  | { kind: 'quarantine'; item: Item }
-  | { kind: 'local-dead-letter'; item: Item; row: LocalDeadLetterRow }
-  | { kind: 'servicebus-dead-letter'; item: Item; queue: string; sequenceNumber: string };
-
-class NotFound extends Error {}
-
-async function find(ctx: Context, id: string): Promise<Found> {
-  if (isServiceBusDeadLetterId(id)) {
-    const target = parseServiceBusDeadLetterId(id);
-    if (!target) throw new NotFound(`${id}: a Service Bus dead letter id looks like sb:<queue>:<sequence number>`);
-    if (!ctx.bus) throw new NotFound(`${id}: Service Bus is not configured (set ServiceBusConnection or ServiceBusConnection__fullyQualifiedNamespace)`);
-    const item = await withTimeout(`peeking the dead letters of ${target.queue}`, findDeadLetter(ctx.bus, target.queue, target.sequenceNumber), 30_000);
-    if (!item) throw new NotFound(`${id}: not in the dead-letter queue of ${target.queue} (already replayed?)`);
-    return { kind: 'servicebus-dead-letter', item, ...target };
-  }
-  const candidates: Found[] = isLocalDeadLetterId(id)
-    ? (await ctx.local.resolve(id)).map((row) => ({ kind: 'local-dead-letter', item: LocalDeadLetters.toItem(row), row }))
-    : (await ctx.quarantine.resolve(id)).map((item) => ({ kind: 'quarantine', item }));
-  if (candidates.length === 1) return candidates[0]!;
-  if (candidates.length > 1) throw new NotFound(`${id} is ambiguous: ${candidates.map((c) => c.item.id).join(', ')}`);
-  const hint = id.length < MIN_PREFIX ? ` (a shortened id needs at least ${MIN_PREFIX} characters)` : '';
-  const gone = isLocalDeadLetterId(id) ? ' (a replayed local dead letter is removed)' : '';
-  throw new NotFound(`no quarantined or dead-lettered message has id ${id}${hint}${gone}; npm run replay -- list --all shows them`);
-}
-
 // ---------------------------------------------------------------- show
 
 async function show(ctx: Context, a: Args): Promise<number> {
@@ -278,215 +135,6 @@ async function show(ctx: Context, a: Args): Promise<number> {
   if (a.json) ctx.io.out(JSON.stringify({ ...found.item, where: where(ctx, found.item) }, null, 2));
   else ctx.io.out(describe(found.item, where(ctx, found.item)));
   return EXIT.ok;
-}
-
-// ---------------------------------------------------------------- replay
-
-interface Result {
-  id: string;
-  outcome: 'replayed' | 'refused' | 'failed';
-  message: string;
-}
-
-interface ReplayOptions {
-  force: boolean;
-  edit?: { path: string; text: string };
-  target: () => Promise<Target>;
-}
-
-function bodyRefusal(queue: string, body: string, o: ReplayOptions): string | undefined {
-  if (o.force) return undefined;
-  const problem = contractProblem(queue, body);
-  if (!problem) return undefined;
-  const what = o.edit ? o.edit.path : 'its body';
-  return `${what} would be refused again by the ${queue} contract: ${problem}. Correct it with --edit <file> (or send it anyway with --force)`;
-}
-
-async function replayQuarantined(ctx: Context, item: Item, o: ReplayOptions): Promise<Result> {
-  const r = (outcome: Result['outcome'], message: string): Result => ({ id: item.id, outcome, message });
-  const store = ctx.quarantine.store;
-  const fresh = await store.get(item.source, item.id);
-  if (!fresh) return r('refused', 'it is no longer in quarantine');
-  if (fresh.replayedAt && !o.force) return r('refused', `already replayed at ${fresh.replayedAt}; replaying it a second time needs --force`);
-  const queue = queueForSource(fresh.source);
-  if (!queue) return r('failed', `no queue takes messages from source ${fresh.source}`);
-  if (!o.edit && fresh.rawTruncated) return r('refused', 'only the beginning of its body was kept; replay it with --edit <file> holding the whole corrected message');
-  const body = o.edit?.text ?? fresh.raw;
-  const refusal = bodyRefusal(queue, body, o);
-  if (refusal) return r('refused', refusal);
-
-  const target = await o.target();
-  let etag: string;
-  try {
-    etag = await store.markReplayed(fresh.source, fresh.id, fresh.etag, ctx.now());
-  } catch (e) {
-    if (isPreconditionFailed(e) || isNotFound(e)) return r('refused', 'it changed while this replay read it (another operator replaying it?); look again with show');
-    throw e;
-  }
-  let sent: string;
-  try {
-    sent = await target.send(queue, body, { id: fresh.id, messageId: fresh.messageId }, ctx.now());
-  } catch (e) {
-    const undo = await store.clearReplayed(fresh.source, fresh.id, etag).then(
-      () => 'the replay mark was taken back',
-      (u: Error) => `and the replay mark could not be taken back (${u.message}): replay it again with --force`,
-    );
-    return r('failed', `resubmission failed: ${(e as Error).message}; ${undo}`);
-  }
-  return r('replayed', `${sent}${o.edit ? `, body from ${o.edit.path}` : ''}`);
-}
-
-async function replayLocalDeadLetter(ctx: Context, row: LocalDeadLetterRow, o: ReplayOptions): Promise<Result> {
-  const r = (outcome: Result['outcome'], message: string): Result => ({ id: row.id, outcome, message });
-  const fresh = await ctx.local.get(row.queue, row.rowKey);
-  if (!fresh) return r('refused', 'it is no longer among the local dead letters (replayed by someone else?)');
-  if (fresh.replayingAt && !o.force) {
-    return r('refused', `a replay of it started at ${fresh.replayingAt} and did not finish (another operator, or a failed resubmission); check whether it arrived, then use --force`);
-  }
-  const body = o.edit?.text ?? fresh.body;
-  const refusal = bodyRefusal(fresh.queue, body, o);
-  if (refusal) return r('refused', refusal);
-
-  const target = await o.target();
-  let etag: string;
-  try {
-    etag = await ctx.local.claim(fresh, ctx.now());
-  } catch (e) {
-    if (isPreconditionFailed(e) || isNotFound(e)) return r('refused', 'it changed while this replay read it (another operator replaying it?); look again with show');
-    throw e;
-  }
-  let sent: string;
-  try {
-    sent = await target.send(fresh.queue, body, { id: fresh.id, messageId: fresh.messageId || null }, ctx.now());
-  } catch (e) {
-    await ctx.local.release(fresh, etag).catch(() => {});
-    return r('failed', `resubmission failed: ${(e as Error).message}`);
-  }
-  try {
-    await ctx.local.remove(fresh, etag);
-  } catch (e) {
-    return r('failed', `${sent}, but it could not be removed from the local dead letters (${(e as Error).message}): do not replay it again`);
-  }
-  return r('replayed', `${sent}${o.edit ? `, body from ${o.edit.path}` : ''}; removed from the local dead letters`);
-}
-
-async function replayBusDeadLetter(ctx: Context, f: Extract<Found, { kind: 'servicebus-dead-letter' }>, o: ReplayOptions): Promise<Result> {
-  const r = (outcome: Result['outcome'], message: string): Result => ({ id: f.item.id, outcome, message });
-  const refusal = bodyRefusal(f.queue, o.edit?.text ?? f.item.body, o);
-  if (refusal) return r('refused', refusal);
-  try {
-    const { messageId } = await replayServiceBusDeadLetter(ctx.bus!, f, { body: o.edit?.text, now: ctx.now() });
-    return r('replayed', `Service Bus queue ${f.queue}, message ${messageId}${o.edit ? `, body from ${o.edit.path}` : ''}; dead letter completed`);
-  } catch (e) {
-    if (e instanceof DeadLetterGone) return r('refused', e.message);
-    return r('failed', (e as Error).message);
-  }
-}
-
-async function readEdit(ctx: Context, file: string): Promise<{ path: string; text: string }> {
-  let text: string;
-  try {
-    text = await readFile(resolve(ctx.io.cwd, file), 'utf8');
-  } catch (e) {
-    throw new EditError(`--edit ${file}: cannot read it (${(e as Error).message})`);
-  }
-  try {
-    JSON.parse(text);
-  } catch (e) {
-    throw new EditError(`--edit ${file}: is not valid JSON (${(e as Error).message})`);
-  }
-  return { path: file, text };
-}
-
-class EditError extends Error {}
-
-async function replay(ctx: Context, a: Args): Promise<number> {
-  onlyOptions(a, ['source', 'all', 'json', 'edit', 'url', 'to', 'force']);
-  checkSource(a.source);
-  if (a.to !== undefined && a.to !== 'local' && a.to !== 'servicebus') throw new UsageError(`--to must be local or servicebus (got "${a.to}")`);
-  if (a.all && !a.source) throw new UsageError('replay --all needs --source <s>: replay one source at a time');
-  if (a.all && a.ids.length) throw new UsageError('give ids, or --source with --all, not both');
-  if (!a.all && a.ids.length === 0) throw new UsageError('replay needs the ids to replay (or --source <s> --all)');
-  if (a.source && !a.all) throw new UsageError('--source selects messages only together with --all');
-  if (a.edit !== undefined && (a.all || a.ids.length !== 1)) throw new UsageError('--edit replaces the body of exactly one message: give one id');
-  if (a.to === 'servicebus' && a.url !== undefined) throw new UsageError('--url is the local host: it does not go with --to servicebus');
-
-  if (a.to === 'servicebus' && !ctx.bus) {
-    ctx.io.err('replay: --to servicebus: Service Bus is not configured (set ServiceBusConnection or ServiceBusConnection__fullyQualifiedNamespace)');
-    return EXIT.failure;
-  }
-
-  let edit: ReplayOptions['edit'];
-  try {
-    edit = a.edit === undefined ? undefined : await readEdit(ctx, a.edit);
-  } catch (e) {
-    if (!(e instanceof EditError)) throw e;
-    ctx.io.err(`replay: ${e.message}`);
-    return EXIT.failure;
-  }
-
-  let target: Promise<Target> | undefined;
-  const options: ReplayOptions = {
-    force: a.force,
-    edit,
-    target: () =>
-      (target ??= (async () => {
-        let t: Target;
-        if (a.to === 'servicebus') {
-          t = new ServiceBusTarget(ctx.bus!);
-        } else {
-          t = new LocalHostTarget(a.url ?? DEFAULT_URL, ctx.env.LOCAL_FUNCTION_KEY, ctx.io.fetch);
-        }
-        await t.check();
-        return t;
-      })()),
-  };
-
-  // What to replay: the ids given, or every not-yet-replayed message of the source.
-  const selected: (Found | Result)[] = [];
-  if (a.all) {
-    for (const item of (await ctx.quarantine.list(a.source)).filter((i) => !i.replayedAt)) selected.push({ kind: 'quarantine', item });
-    const queue = (INBOUND_QUEUES as readonly string[]).includes(a.source!) ? a.source! : undefined;
-    if (queue) {
-      for (const row of await ctx.local.rows(queue)) selected.push({ kind: 'local-dead-letter', item: LocalDeadLetters.toItem(row), row });
-      if (ctx.bus) {
-        const { items } = await withTimeout(`peeking the dead letters of ${queue}`, peekDeadLetters(ctx.bus, queue), 30_000);
-        for (const item of items) selected.push({ kind: 'servicebus-dead-letter', item, queue, sequenceNumber: String(item.details.sequenceNumber) });
-      }
-    }
-    if (selected.length === 0) {
-      ctx.io.out(a.json ? '[]' : `Nothing to replay from ${a.source}.`);
-      return EXIT.ok;
-    }
-  } else {
-    for (const id of a.ids) {
-      try {
-        selected.push(await find(ctx, id));
-      } catch (e) {
-        if (!(e instanceof NotFound)) throw e;
-        selected.push({ id, outcome: 'refused', message: e.message });
-      }
-    }
-  }
-
-  const results: Result[] = [];
-  for (const s of selected) {
-    let result: Result;
-    if ('outcome' in s) result = s;
-    else if (s.kind === 'quarantine') result = await replayQuarantined(ctx, s.item, options);
-    else if (s.kind === 'local-dead-letter') result = await replayLocalDeadLetter(ctx, s.row, options);
-    else result = await replayBusDeadLetter(ctx, s, options);
-    results.push(result);
-    if (!a.json) {
-      const line = `${result.outcome.padEnd(8)} ${result.id}: ${result.message}`;
-      if (result.outcome === 'replayed') ctx.io.out(line);
-      else ctx.io.err(line);
-    }
-  }
-  const count = (o: Result['outcome']) => results.filter((r) => r.outcome === o).length;
-  if (a.json) ctx.io.out(JSON.stringify(results, null, 2));
-  else ctx.io.out(`${count('replayed')} replayed, ${count('refused')} refused, ${count('failed')} failed.`);
-  return results.every((r) => r.outcome === 'replayed') ? EXIT.ok : EXIT.failure;
 }
 
 // ---------------------------------------------------------------- main
