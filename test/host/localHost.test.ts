@@ -19,12 +19,16 @@ describe('npm start (the real local host, driven over HTTP)', () => {
       { AzureWebJobsStorage: `UseDevelopmentStorage=true;DevelopmentStorageProxyUri=http://127.0.0.1:${azuritePort}`, LOCAL_DATA_DIR: dataDir, TABLE_PREFIX: '' },
       { entry: 'npm-start', readyWithinMs: 30_000 },
     );
-    await until('the ready banner', async () => host.output().includes('Local host ready'));
-    expect(Date.now() - started).toBeLessThan(30_000);
-    expect(host.output()).toContain('(Azurite: embedded)');
-    const missing = await json(await fetch(`${host.url}/api/invoice-proposals/usmf/PINV-404`));
-    expect(missing).toMatchObject({ status: 404, type: 'application/problem+json', body: { detail: 'proposal PINV-404 of legal entity usmf does not exist' } });
-    expect(await host.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+    try {
+      await until('the ready banner', async () => host.output().includes('Local host ready'));
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(host.output()).toContain('(Azurite: embedded)');
+      const missing = await json(await fetch(`${host.url}/api/invoice-proposals/usmf/PINV-404`));
+      expect(missing).toMatchObject({ status: 404, type: 'application/problem+json', body: { detail: 'proposal PINV-404 of legal entity usmf does not exist' } });
+      expect(await host.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+    } finally {
+      await host.kill('SIGTERM'); // a failed assertion must not leave the host and its Azurite running
+    }
     expect(await isListening(azuritePort)).toBe(false); // Azurite stopped with it
     expect(readdirSync(dataDir).length).toBeGreaterThan(0);
   });
