@@ -94,9 +94,8 @@ async function importProposal(rt: Runtime, group: StagedGroup, options: ImportOp
 
   // A proposal seen for the first time (the common case) is imported without reading its partition;
   // if that assumption fails (409 on the held marker, 412 on the header), the retry reads it whole.
-  let attempt = 0;
-  const { part, plan } = await withOptimisticRetry(`import of ${name}`, async () => {
-    const assumed = attempt++ === 0 ? await assumedPartition(rt, group) : undefined;
+  const { part, plan } = await withOptimisticRetry(`import of ${name}`, async (attempt) => {
+    const assumed = attempt === 1 ? await assumedPartition(rt, group) : undefined;
     if (assumed) {
       const plan = planImport({ header: assumed.header?.value, known: [], staged });
       if (plan.toPark.length) {

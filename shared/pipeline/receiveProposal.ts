@@ -19,11 +19,9 @@ export async function receiveProposal(rt: Runtime, d: Delivery, log: Logger): Pr
   const name = `proposal ${invoice.legalEntity}/${invoice.proposalId} v${invoice.version}`;
 
   // First delivery is the common case: try to create, and read only when the header exists.
-  let knownToExist = false;
   let written: HeaderSnapshot | undefined;
-  const decision = await withOptimisticRetry(name, async () => {
-    const stored = knownToExist ? await rt.proposals.header(pk) : undefined;
-    knownToExist = true;
+  const decision = await withOptimisticRetry(name, async (attempt) => {
+    const stored = attempt > 1 ? await rt.proposals.header(pk) : undefined;
     const decision = decideHeader(stored?.value, invoice);
     let etag: string | undefined;
     if (decision.kind === 'create') etag = await rt.proposals.createHeader(pk, decision.header);

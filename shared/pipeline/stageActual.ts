@@ -48,10 +48,8 @@ export async function stageActual(rt: Runtime, d: Delivery, log: Logger): Promis
 
   const staged = isBilledSales(actual) ? await rt.staging.stageActual(actual) : undefined;
 
-  let knownToExist = false;
-  const decision = await withOptimisticRetry(name, async () => {
-    const stored = knownToExist ? await rt.register.get(actual.legalEntity, actual.actualId) : undefined;
-    knownToExist = true;
+  const decision = await withOptimisticRetry(name, async (attempt) => {
+    const stored = attempt > 1 ? await rt.register.get(actual.legalEntity, actual.actualId) : undefined;
     const decision = decideRegister(stored?.value, actual);
     if (decision.kind === 'create') await rt.register.create(actual);
     if (decision.kind === 'replace') await rt.register.replace(actual, stored!.etag);

@@ -28,10 +28,6 @@ export function registerEntity(a: Actual) {
 export class ActualRegister {
   constructor(private readonly table: TableClient) {}
 
-  private entity(a: Actual) {
-    return registerEntity(a);
-  }
-
   async get(legalEntity: string, actualId: string): Promise<{ value: Actual; etag: string } | undefined> {
     try {
       const row = await this.table.getEntity<Entity>(registerKey(legalEntity, actualId), ROW);
@@ -44,11 +40,11 @@ export class ActualRegister {
 
   /** Throws 409 when the actual is already registered. */
   async create(a: Actual): Promise<void> {
-    await this.table.createEntity(this.entity(a));
+    await this.table.createEntity(registerEntity(a));
   }
 
   /** Throws 412 when the row changed since it was read. */
   async replace(a: Actual, etag: string): Promise<void> {
-    await this.table.updateEntity(this.entity(a), 'Replace', { etag });
+    await this.table.updateEntity(registerEntity(a), 'Replace', { etag });
   }
 }

@@ -16,11 +16,13 @@ export class ConcurrencyExhaustedError extends Error {
  * Read-decide-write with ETags: on 412 (someone changed the row) or 409 (someone
  * created it first) the whole attempt runs again from a fresh read. Past the
  * limit it throws, so the message goes back to Service Bus for redelivery.
+ * `attempt` gets its number (1, 2, …): a first attempt may skip the read for the
+ * common case (nothing there yet) and let a conflict send it to the read path.
  */
-export async function withOptimisticRetry<T>(what: string, attempt: () => Promise<T>, tries = 10): Promise<T> {
+export async function withOptimisticRetry<T>(what: string, attempt: (n: number) => Promise<T>, tries = 10): Promise<T> {
   for (let i = 1; ; i++) {
     try {
-      return await attempt();
+      return await attempt(i);
     } catch (e) {
       if (!(isPreconditionFailed(e) || isConflict(e))) throw e;
       if (i >= tries) throw new ConcurrencyExhaustedError(`${what}: still conflicting after ${tries} attempts`, { cause: e });

@@ -1,9 +1,10 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { BilledSalesActual } from '../contracts/actual';
 import type { ProposalLine } from '../domain/importPlan';
-import type { PostingRecord, ProposalHeader } from '../domain/proposal';
+import type { ProposalHeader } from '../domain/proposal';
 import type { PostingLine } from '../contracts/posting';
 import { encodeKeyPart, prefixEnd } from './keys';
+import { isNotFound } from './conditions';
 
 /**
  * The proposals table: one partition per proposal (docs/storage.md).
@@ -128,14 +129,19 @@ export class ProposalStore {
     return part;
   }
 
-  async header(pk: string): Promise<Stored<ProposalHeader> | undefined> {
+  /** One row, or undefined when it does not exist. */
+  private async row(pk: string, rowKey: string): Promise<Row | undefined> {
     try {
-      const row = await this.table.getEntity<Row>(pk, headerRow(pk), { queryOptions: { select: ['RowKey', 'json'] } });
-      return { value: json(row), etag: row.etag };
+      return await this.table.getEntity<Row>(pk, rowKey, { queryOptions: { select: ['RowKey', 'json'] } });
     } catch (e) {
-      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+      if (isNotFound(e)) return undefined;
       throw e;
     }
+  }
+
+  async header(pk: string): Promise<Stored<ProposalHeader> | undefined> {
+    const row = await this.row(pk, headerRow(pk));
+    return row && { value: json(row), etag: row.etag };
   }
 
   /** Creates the header; returns the ETag of the write (undefined if the service sent none). */
@@ -167,12 +173,8 @@ export class ProposalStore {
   }
 
   async point<T>(pk: string, rowKey: string): Promise<T | undefined> {
-    try {
-      return json(await this.table.getEntity<Row>(pk, rowKey, { queryOptions: { select: ['RowKey', 'json'] } })) as T;
-    } catch (e) {
-      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
-      throw e;
-    }
+    const row = await this.row(pk, rowKey);
+    return row && (json(row) as T);
   }
 }
 
@@ -184,4 +186,3 @@ export function conditionalWrite<E extends { partitionKey: string; rowKey: strin
   return etag ? ['update', entity, 'Replace', { etag }] : ['create', entity];
 }
 
-export type { PostingRecord };
