@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
 import { isNotFound, isPreconditionFailed } from '../shared/storage/conditions';
-import { joinText, splitText } from '../shared/storage/largeText';
+import { deadLetterRow, newMessageRow, readDeadLetter, readMessage, type DeadLetter, type LocalMessage, type QueueRow } from './localQueueRows';
 
 /**
  * Service Bus semantics without a namespace: each queue is a partition of a
@@ -9,39 +9,8 @@ import { joinText, splitText } from '../shared/storage/largeText';
  * A delivery takes a lock (deliveryCount + 1, written with the row's ETag, so a
  * crash still counts it); success deletes the message, failure releases it for
  * redelivery, and the last allowed failure moves it, with its delivery history,
- * to the dead-letter table.
+ * to the dead-letter table. The row format is in localQueueRows.ts.
  */
-export interface LocalMessage {
-  queue: string;
-  rowKey: string;
-  etag: string;
-  messageId: string;
-  body: string;
-  deliveryCount: number;
-  enqueuedTimeUtc: string;
-  history: { deliveryCount: number; at: string; error: string }[];
-}
-
-export interface DeadLetter extends Omit<LocalMessage, 'etag'> {
-  deadLetteredAt: string;
-  deadLetterReason: string;
-}
-
-type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string; etag: string };
-
-function toMessage(e: Entity): LocalMessage {
-  return {
-    queue: e.partitionKey,
-    rowKey: e.rowKey,
-    etag: e.etag,
-    messageId: String(e.messageId),
-    body: joinText(e),
-    deliveryCount: Number(e.deliveryCount),
-    enqueuedTimeUtc: String(e.enqueuedTimeUtc),
-    history: JSON.parse(String(e.history ?? '[]')),
-  };
-}
-
 export class LocalQueues {
   constructor(
     private readonly messages: TableClient,
@@ -56,16 +25,7 @@ export class LocalQueues {
   async enqueue(queue: string, body: string, messageId: string = randomUUID()): Promise<string> {
     const at = this.now();
     const rowKey = `${at.getTime().toString().padStart(15, '0')}|${randomUUID()}`;
-    await this.messages.createEntity({
-      partitionKey: queue,
-      rowKey,
-      messageId,
-      deliveryCount: 0,
-      enqueuedTimeUtc: at.toISOString(),
-      lockedUntil: '',
-      history: '[]',
-      ...splitText(body),
-    });
+    await this.messages.createEntity(newMessageRow(queue, rowKey, messageId, body, at));
     return messageId;
   }
 
@@ -75,8 +35,8 @@ export class LocalQueues {
     const now = this.now();
     const filter = odata`PartitionKey eq ${queue} and lockedUntil lt ${now.toISOString()}`;
     const locked: LocalMessage[] = [];
-    for await (const e of this.messages.listEntities<Entity>({ queryOptions: { filter } })) {
-      const m = toMessage(e);
+    for await (const e of this.messages.listEntities<QueueRow>({ queryOptions: { filter } })) {
+      const m = readMessage(e);
       const lockedUntil = new Date(now.getTime() + this.options.lockMs).toISOString();
       try {
         const r = await this.messages.updateEntity(
@@ -102,20 +62,9 @@ export class LocalQueues {
     const now = this.now();
     const history = [...m.history, { deliveryCount: m.deliveryCount, at: now.toISOString(), error: error.slice(0, 2000) }];
     if (m.deliveryCount >= this.options.maxDeliveryCount) {
-      const { etag: _etag, queue, rowKey, body, ...rest } = m;
-      await this.deadLetters.upsertEntity(
-        {
-          partitionKey: queue,
-          rowKey,
-          ...rest,
-          history: JSON.stringify(history),
-          deadLetteredAt: now.toISOString(),
-          deadLetterReason: `MaxDeliveryCountExceeded: failed ${m.deliveryCount} deliveries`,
-          ...splitText(body),
-        },
-        'Replace',
-      );
-      await this.messages.deleteEntity(queue, rowKey, { etag: m.etag });
+      const reason = `MaxDeliveryCountExceeded: failed ${m.deliveryCount} deliveries`;
+      await this.deadLetters.upsertEntity(deadLetterRow(m, history, now, reason), 'Replace');
+      await this.messages.deleteEntity(m.queue, m.rowKey, { etag: m.etag });
       return 'deadLettered';
     }
     const lockedUntil = new Date(now.getTime() + this.options.redeliveryDelayMs).toISOString();
@@ -125,16 +74,17 @@ export class LocalQueues {
 
   async pending(queue: string): Promise<LocalMessage[]> {
     const out: LocalMessage[] = [];
-    for await (const e of this.messages.listEntities<Entity>({ queryOptions: { filter: odata`PartitionKey eq ${queue}` } })) out.push(toMessage(e));
+    for await (const e of this.messages.listEntities<QueueRow>({ queryOptions: { filter: odata`PartitionKey eq ${queue}` } })) out.push(readMessage(e));
     return out;
   }
 
-  async deadLettered(queue?: string): Promise<DeadLetter[]> {
-    const out: DeadLetter[] = [];
+  /** The dead letters as the admin listing shows them (no ETag: nothing here updates them). */
+  async deadLettered(queue?: string): Promise<Omit<DeadLetter, 'etag'>[]> {
+    const out: Omit<DeadLetter, 'etag'>[] = [];
     const options = queue ? { queryOptions: { filter: odata`PartitionKey eq ${queue}` } } : {};
-    for await (const e of this.deadLetters.listEntities<Entity>(options)) {
-      const { etag: _etag, ...m } = toMessage(e);
-      out.push({ ...m, deadLetteredAt: String(e.deadLetteredAt), deadLetterReason: String(e.deadLetterReason) });
+    for await (const e of this.deadLetters.listEntities<QueueRow>(options)) {
+      const { etag: _etag, ...d } = readDeadLetter(e);
+      out.push(d);
     }
     return out;
   }

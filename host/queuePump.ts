@@ -1,7 +1,8 @@
 import type { ServiceBusFunction } from '../shared/hosting/definition';
 import type { Invocations, LogLine } from './invocation';
 import { triggerBody } from './invocation';
-import type { LocalQueues, LocalMessage } from './localQueues';
+import type { LocalMessage } from './localQueueRows';
+import type { LocalQueues } from './localQueues';
 
 /**
  * Delivers a local queue's messages to its function, at most

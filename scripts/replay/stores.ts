@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
 import { isNotFound } from '../../shared/storage/conditions';
-import { joinText } from '../../shared/storage/largeText';
 import type { QuarantinedMessage, QuarantineStore } from '../../shared/storage/quarantine';
 import type { Item } from './items';
-import type { LocalMessage } from '../../host/localQueues';
+import { readDeadLetter, type DeadLetter, type QueueRow } from '../../host/localQueueRows';
 
 /** Shortest id prefix the tool accepts in place of a whole id. */
 export const MIN_PREFIX = 8;
@@ -53,15 +52,11 @@ export class QuarantineItems {
   }
 }
 
-export interface LocalDeadLetterRow extends LocalMessage {
+export interface LocalDeadLetterRow extends DeadLetter {
   id: string;
-  deadLetteredAt: string;
-  deadLetterReason: string;
-  /** Set while a replay is under way (or when one failed half-way). */
+  /** Set while a replay is under way (or when one failed half-way): a column only this tool writes. */
   replayingAt: string | null;
 }
-
-type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string; etag: string };
 
 const LOCAL_PREFIX = 'ldl-';
 export const isLocalDeadLetterId = (id: string) => id.startsWith(LOCAL_PREFIX);
@@ -73,33 +68,15 @@ export function localDeadLetterId(queue: string, rowKey: string): string {
 
 /**
  * The local host's dead letters (table `<prefix>localDeadLetters`, written by
- * host/localQueues.ts). A replay claims the row with its ETag (replayingAt),
- * resubmits, then deletes it with the ETag the claim returned.
+ * host/localQueues.ts, read with its codec host/localQueueRows.ts). A replay
+ * claims the row with its ETag (replayingAt), resubmits, then deletes it with
+ * the ETag the claim returned.
  */
 export class LocalDeadLetters {
   constructor(private readonly table: TableClient) {}
 
-  private static toRow(e: Entity): LocalDeadLetterRow {
-    let history: LocalDeadLetterRow['history'] = [];
-    try {
-      history = JSON.parse(String(e.history ?? '[]'));
-    } catch {
-      /* an unreadable history is shown as none */
-    }
-    return {
-      id: localDeadLetterId(e.partitionKey, e.rowKey),
-      queue: e.partitionKey,
-      rowKey: e.rowKey,
-      etag: e.etag,
-      messageId: String(e.messageId ?? ''),
-      body: joinText(e),
-      deliveryCount: Number(e.deliveryCount ?? 0),
-      enqueuedTimeUtc: String(e.enqueuedTimeUtc ?? ''),
-      deadLetteredAt: String(e.deadLetteredAt ?? ''),
-      deadLetterReason: String(e.deadLetterReason ?? ''),
-      history,
-      replayingAt: (e.replayingAt as string) || null,
-    };
+  private static toRow(e: QueueRow): LocalDeadLetterRow {
+    return { id: localDeadLetterId(e.partitionKey, e.rowKey), ...readDeadLetter(e), replayingAt: (e.replayingAt as string) || null };
   }
 
   static toItem(r: LocalDeadLetterRow): Item {
@@ -122,7 +99,7 @@ export class LocalDeadLetters {
     return orEmpty(async () => {
       const out: LocalDeadLetterRow[] = [];
       const options = queue ? { queryOptions: { filter: odata`PartitionKey eq ${queue}` } } : {};
-      for await (const e of this.table.listEntities<Entity>(options)) out.push(LocalDeadLetters.toRow(e));
+      for await (const e of this.table.listEntities<QueueRow>(options)) out.push(LocalDeadLetters.toRow(e));
       return out;
     });
   }
@@ -142,7 +119,7 @@ export class LocalDeadLetters {
   /** Re-reads one row (fresh ETag), or undefined once it is gone. */
   async get(queue: string, rowKey: string): Promise<LocalDeadLetterRow | undefined> {
     try {
-      return LocalDeadLetters.toRow(await this.table.getEntity<Entity>(queue, rowKey));
+      return LocalDeadLetters.toRow(await this.table.getEntity<QueueRow>(queue, rowKey));
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
