@@ -1,6 +1,6 @@
 import { ServiceBusClient, type ServiceBusSender } from '@azure/service-bus';
-import { DefaultAzureCredential, ManagedIdentityCredential } from '@azure/identity';
 import type { Settings } from '../config';
+import { identityCredential } from '../identity';
 import type { AccountingUpdateSender, OutboundMessage } from './accountingUpdates';
 
 /** A Service Bus client from a connection string or, in Azure, the managed identity. */
@@ -8,12 +8,7 @@ export function serviceBusClient(s: Settings): ServiceBusClient | undefined {
   if (s.ServiceBusConnection) return new ServiceBusClient(s.ServiceBusConnection);
   const ns = s.ServiceBusConnection__fullyQualifiedNamespace;
   if (!ns) return undefined;
-  const clientId = s.ServiceBusConnection__clientId;
-  const credential =
-    s.ServiceBusConnection__credential === 'managedidentity'
-      ? new ManagedIdentityCredential(clientId ? { clientId } : {})
-      : new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {});
-  return new ServiceBusClient(ns, credential);
+  return new ServiceBusClient(ns, identityCredential(s, 'ServiceBusConnection'));
 }
 
 /** Sends accounting updates in as few batches as their size allows. */

@@ -1,8 +1,11 @@
 import { TableClient, type TableServiceClientOptions } from '@azure/data-tables';
-import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import type { Settings } from '../config';
+import { identityCredential } from '../identity';
 
-/** Azurite's fixed development account (public, documented, not a secret). */
+/**
+ * Azurite's fixed development account (public, documented, not a secret): the
+ * one Azurite connection string, for the product, the local host, tests and bench.
+ */
 export function developmentStorage(tableEndpoint = 'http://127.0.0.1:10002'): string {
   return (
     'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;' +
@@ -36,14 +39,6 @@ export function storageConnectionString(s: Settings): string | undefined {
   return endpoint ? developmentStorage(endpoint) : s.AzureWebJobsStorage;
 }
 
-function identityCredential(s: Settings): TokenCredential {
-  const clientId = s.AzureWebJobsStorage__clientId;
-  if (s.AzureWebJobsStorage__credential === 'managedidentity') {
-    return clientId ? new ManagedIdentityCredential({ clientId }) : new ManagedIdentityCredential();
-  }
-  return new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {});
-}
-
 /**
  * One client per table. A connection string (Azurite locally) or, in Azure, the
  * managed identity named by the AzureWebJobsStorage__* settings.
@@ -53,7 +48,7 @@ export function tableClient(s: Settings, name: string, options: TableServiceClie
   const table = `${s.TABLE_PREFIX}${name}`;
   if (conn) return TableClient.fromConnectionString(conn, table, { ...options, allowInsecureConnection: true });
   const url = s.AzureWebJobsStorage__tableServiceUri ?? `https://${s.AzureWebJobsStorage__accountName}.table.core.windows.net`;
-  return new TableClient(url, table, identityCredential(s), options);
+  return new TableClient(url, table, identityCredential(s, 'AzureWebJobsStorage'), options);
 }
 
 export function createTables(s: Settings, options: TableServiceClientOptions = {}): Tables {
