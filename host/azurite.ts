@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
+import { developmentStorage } from '../shared/storage/tables';
 
 /**
  * Azurite's Table service as a child process: in memory for tests and
@@ -9,14 +10,6 @@ export interface RunningAzurite {
   port: number;
   connectionString: string;
   stop(): Promise<void>;
-}
-
-export function azuriteConnectionString(port: number): string {
-  return (
-    'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;' +
-    'AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;' +
-    `TableEndpoint=http://127.0.0.1:${port}/devstoreaccount1;`
-  );
 }
 
 export function freePort(): Promise<number> {
@@ -70,7 +63,7 @@ export async function startAzurite(options: { port?: number; location?: string; 
   });
   return {
     port,
-    connectionString: azuriteConnectionString(port),
+    connectionString: developmentStorage(`http://127.0.0.1:${port}`),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
