@@ -1,7 +1,7 @@
 /**
  * `npm run replay -- <command>`: lists, shows and replays quarantined and
- * dead-lettered messages (DESIGN.md §3). `--help` says how; the work is in
- * scripts/replay/.
+ * dead-lettered messages (docs/design.md#nothing-lost-nothing-silent).
+ * `--help` says how; the work is in scripts/replay/.
  */
 import { main, type Io } from './replay/cli';
 

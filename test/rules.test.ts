@@ -24,7 +24,7 @@ async function importedProposal(proposalId: string, lines = 3) {
   return p;
 }
 
-describe('DESIGN.md §3 rules, each by name', () => {
+describe('docs/design.md#rules-the-system-keeps, each by name', () => {
   it('stale version ignored: a lower header version after a higher one changes nothing', async () => {
     const p = proposalWithActuals({ proposalId: 'STALE-1', lines: 1 });
     await sendHeader({ ...p.invoice, version: 5, description: 'v5' });

@@ -19,7 +19,7 @@ export type { Io } from './context';
 export const HELP = `Usage: npm run replay -- <command> [options]
 
 Brings quarantined and dead-lettered messages back once their cause is fixed
-(DESIGN.md §3 "Nothing lost, nothing silent").
+(docs/design.md#nothing-lost-nothing-silent).
 
 Commands
   list [--source <s>] [--all] [--json]

@@ -3,7 +3,7 @@ import { currency, identifier, isoDate, legalEntity, money, rowVersion } from '.
 
 /**
  * Enum with Dataverse option-set codes accepted as aliases (number or numeric
- * string), DESIGN.md §2.2. The parsed value is always the name.
+ * string), docs/design.md#actual. The parsed value is always the name.
  */
 function optionSet<const Names extends readonly [string, ...string[]]>(names: Names, codes: Record<number, Names[number]>) {
   return z.preprocess(
@@ -53,7 +53,7 @@ export const billingType = optionSet(['Chargeable', 'NonChargeable', 'Compliment
 
 const optionalId = identifier(100).optional();
 
-/** An actual from Dataverse msdyn_actual (queue project-actuals), DESIGN.md §2.2. */
+/** An actual from Dataverse msdyn_actual (queue project-actuals), docs/design.md#actual. */
 export const actualSchema = z
   .object({
     actualId: identifier(100),

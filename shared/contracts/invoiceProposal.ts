@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isMoney, parseMoney, sumMoney } from '../domain/money';
 import { currency, identifier, isoDate, legalEntity, money, rowVersion } from './common';
 
-/** A confirmed pro forma invoice from Dataverse (queue project-invoice-proposals), DESIGN.md §2.1. */
+/** A confirmed pro forma invoice from Dataverse (queue project-invoice-proposals), docs/design.md#confirmed-pro-forma-invoice. */
 export const confirmedInvoiceSchema = z
   .object({
     invoiceId: identifier(100),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { currency, identifier, isoDate, money } from './common';
 
-/** Posting callback from Finance, DESIGN.md §2.3. */
+/** Posting callback from Finance, docs/design.md#posting-callback. */
 export const postingLineSchema = z.object({
   actualId: identifier(100),
   accountingAmount: money,
