@@ -107,7 +107,7 @@ describe('the whole story: confirm, stage, import, post (handlers driven against
         body,
       });
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ legalEntity: p.invoice.legalEntity.toLowerCase(), proposalId: p.invoice.proposalId, status: 'Posted', customerInvoiceId: `CIV-${i}`, voucher: `VOU-${i}`, accountingDate: '2026-11-21', lineCount: p.actuals.length });
+      expect(res.body).toEqual({ legalEntity: p.invoice.legalEntity.toLowerCase(), proposalId: p.invoice.proposalId, status: 'Posted', invoiceType: 'Invoice', customerInvoiceId: `CIV-${i}`, voucher: `VOU-${i}`, accountingDate: '2026-11-21', lineCount: p.actuals.length });
     }
 
     for (const [i, p] of proposals.entries()) {

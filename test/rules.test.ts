@@ -244,13 +244,13 @@ describe('posting callback receipts', () => {
     const now = new Date('2026-11-20T12:00:00Z');
     const day = (d: number) => new Date(now.getTime() - d * 86_400_000);
     for (const [id, age] of [['old', 8], ['kept', 7], ['today', 0]] as const) {
-      const claim = await rt.webhookReceipts.claim(`msg_${id}`, day(age), day(age));
+      const claim = await rt.webhookReceipts.claim(`msg_${id}`, day(age), day(age), 'request');
       if (claim.kind !== 'claimed') throw new Error('claim failed');
       await rt.webhookReceipts.answer(`msg_${id}`, day(age), claim.etag, { status: 200, body: { id } });
     }
     await dispatchAccountingUpdates({ ...rt, now: () => now }, silentLog);
-    expect((await rt.webhookReceipts.claim('msg_old', day(8), now)).kind).toBe('claimed'); // forgotten
-    expect(await rt.webhookReceipts.claim('msg_kept', day(7), now)).toEqual({ kind: 'answered', answer: { status: 200, body: { id: 'kept' } } });
-    expect(await rt.webhookReceipts.claim('msg_today', day(0), now)).toEqual({ kind: 'answered', answer: { status: 200, body: { id: 'today' } } });
+    expect((await rt.webhookReceipts.claim('msg_old', day(8), now, 'request')).kind).toBe('claimed'); // forgotten
+    expect(await rt.webhookReceipts.claim('msg_kept', day(7), now, 'request')).toEqual({ kind: 'answered', answer: { status: 200, body: { id: 'kept' } } });
+    expect(await rt.webhookReceipts.claim('msg_today', day(0), now, 'request')).toEqual({ kind: 'answered', answer: { status: 200, body: { id: 'today' } } });
   });
 });

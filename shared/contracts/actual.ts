@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { currency, identifier, isoDate, legalEntity, money, rowVersion } from './common';
+import { currency, identifier, isoDate, legalEntity, money, nullsAsAbsent, rowId, rowVersion } from './common';
 
 /**
  * Enum with Dataverse option-set codes accepted as aliases (number or numeric
@@ -53,15 +53,19 @@ export const billingType = optionSet(['Chargeable', 'NonChargeable', 'Compliment
 
 const optionalId = identifier(100).optional();
 
-/** An actual from Dataverse msdyn_actual (queue project-actuals), docs/design.md#actual. */
-export const actualSchema = z
+/**
+ * An actual from Dataverse msdyn_actual (queue project-actuals), docs/design.md#actual.
+ * Its identity is `actualId` alone (normalised, see rowId): the legal entity and
+ * proposal are fields of a version, and may change from one version to the next.
+ */
+export const actualSchema = nullsAsAbsent(z
   .object({
-    actualId: identifier(100),
+    actualId: rowId(100),
     legalEntity,
     transactionType,
     transactionClassification,
     billingType,
-    invoiceId: optionalId,
+    invoiceId: rowId(100).optional(),
     proposalId: identifier(20).optional(),
     projectId: identifier(100),
     contractId: identifier(100),
@@ -85,7 +89,7 @@ export const actualSchema = z
         ctx.addIssue({ code: 'custom', path: [field], message: 'is required when transactionType is BilledSales' });
       }
     }
-  });
+  }));
 
 export type Actual = z.infer<typeof actualSchema>;
 export type BilledSalesActual = Actual & { transactionType: 'BilledSales'; invoiceId: string; proposalId: string };

@@ -13,6 +13,35 @@ export const identifier = (max: number) =>
 
 export const legalEntity = identifier(4).transform((s) => s.toLowerCase());
 
+/** A GUID in any of the spellings Dataverse and its tools use: any letter case, with or without braces. */
+const GUID = /^\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}?$/i;
+
+/**
+ * The one spelling of a Dataverse row id: GUIDs compare case-insensitively in
+ * Dataverse, so `A1B2…` and `a1b2…` are the same row and must be the same key
+ * here. Ids that are not GUIDs (own-contract test data, other systems) are kept
+ * exactly as sent.
+ */
+export function normaliseRowId(id: string): string {
+  const guid = GUID.exec(id);
+  return guid ? guid[1]!.toLowerCase() : id;
+}
+
+/** A Dataverse row id (actual, invoice), normalised with normaliseRowId. */
+export const rowId = (max: number) => identifier(max).transform(normaliseRowId);
+
+/**
+ * Power Automate and Dataverse send `null` for an empty column. An optional
+ * field that is null is treated as absent; a required one then fails as missing,
+ * with its name.
+ */
+export function nullsAsAbsent<S extends z.ZodType>(schema: S) {
+  return z.preprocess(
+    (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null)) : v),
+    schema,
+  );
+}
+
 export const money = z
   .string()
   .regex(MONEY_PATTERN, 'must be a decimal string with at most 15 integer and 6 fractional digits, e.g. "1234.50"');

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { isMoney, parseMoney, sumMoney } from '../domain/money';
-import { currency, identifier, isoDate, legalEntity, money, rowVersion } from './common';
+import { currency, identifier, isoDate, legalEntity, money, nullsAsAbsent, rowId, rowVersion } from './common';
 
 /** A confirmed pro forma invoice from Dataverse (queue project-invoice-proposals), docs/design.md#confirmed-pro-forma-invoice. */
-export const confirmedInvoiceSchema = z
+export const confirmedInvoiceSchema = nullsAsAbsent(z
   .object({
-    invoiceId: identifier(100),
+    invoiceId: rowId(100),
     proposalId: identifier(20),
     legalEntity,
     contractId: identifier(100),
@@ -16,7 +16,12 @@ export const confirmedInvoiceSchema = z
     detailAmount: money,
     totalTax: money,
     totalAmount: money,
-    transactionCount: z.number().int('must be a whole number').min(0, 'must be 0 or more').max(100_000, 'is too large'),
+    // A confirmed pro forma invoice bills at least one actual; one with none could never be posted.
+    transactionCount: z
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be at least 1: a confirmed pro forma invoice bills at least one actual, and one without lines could never be posted')
+      .max(100_000, 'is too large'),
     status: z.literal('Confirmed', { message: 'must be "Confirmed"; drafts never leave Dataverse' }),
     version: rowVersion,
     correctsProposalId: identifier(20).optional(),
@@ -30,6 +35,6 @@ export const confirmedInvoiceSchema = z
         message: `must equal detailAmount + totalTax (${inv.detailAmount} + ${inv.totalTax})`,
       });
     }
-  });
+  }));
 
 export type ConfirmedInvoice = z.infer<typeof confirmedInvoiceSchema>;

@@ -1,14 +1,14 @@
 import { z } from 'zod';
-import { currency, identifier, isoDate, money } from './common';
+import { currency, identifier, isoDate, money, nullsAsAbsent, rowId } from './common';
 
 /** Posting callback from Finance, docs/design.md#posting-callback. */
 export const postingLineSchema = z.object({
-  actualId: identifier(100),
+  actualId: rowId(100),
   accountingAmount: money,
   salesTaxAmount: money,
 });
 
-export const postingSchema = z
+export const postingSchema = nullsAsAbsent(z
   .object({
     customerInvoiceId: identifier(50),
     voucher: identifier(50),
@@ -26,7 +26,7 @@ export const postingSchema = z
       }
       seen.add(line.actualId);
     });
-  });
+  }));
 
 export type Posting = z.infer<typeof postingSchema>;
 export type PostingLine = z.infer<typeof postingLineSchema>;

@@ -91,3 +91,28 @@ export function decideHeader(stored: ProposalHeader | undefined, incoming: Confi
   }
   return { kind: 'update', header: { ...stored, invoice: incoming } };
 }
+
+/**
+ * The header once one of its actuals has left for another proposal (or is no
+ * longer billed sales): lines it showed are taken off show at once, so they can
+ * be neither read nor posted; the next Import from staging evaluates it again.
+ */
+export function takeDownFor(header: ProposalHeader, actualId: string): ProposalHeader {
+  if (header.status !== 'LinesCreated') return header;
+  return {
+    ...header,
+    status: 'AwaitingLines',
+    reason: `${departedReason([actualId])}; the next Import from staging evaluates it again`,
+    activeBuild: null,
+    lineCount: 0,
+  };
+}
+
+/** Why a proposal no longer counts actuals that a newer version took elsewhere. */
+export function departedReason(actualIds: readonly string[]): string {
+  const named = actualIds.slice(0, 3).join(', ');
+  const more = actualIds.length > 3 ? ` and ${actualIds.length - 3} more` : '';
+  return actualIds.length === 1
+    ? `actual ${named} no longer belongs to this proposal (a newer version names another proposal or is not billed sales)`
+    : `actuals ${named}${more} no longer belong to this proposal (newer versions name another proposal or are not billed sales)`;
+}

@@ -1,8 +1,10 @@
 import type { Actual, BilledSalesActual } from '../contracts/actual';
+import { parseMoney } from './money';
 import type { ProposalLine } from './importPlan';
 import type { ProposalHeader, ProposalStatus } from './proposal';
+import type { RefusedVersion } from './register';
 
-/** GET /api/invoice-proposals/{legalEntity}/{proposalId}, DESIGN.md §4. */
+/** GET /api/invoice-proposals/{legalEntity}/{proposalId}, docs/design.md#reading-a-proposal. */
 export interface ProposalView {
   legalEntity: string;
   proposalId: string;
@@ -16,6 +18,10 @@ export interface ProposalView {
   contractId: string;
   description: string | null;
   correctsProposalId: string | null;
+  /** A proposal whose total is below zero (a corrective that reverses more than it bills) posts as a credit note. */
+  invoiceType: InvoiceType;
+  /** Accepted, but worth a look: a corrective whose original is unknown or not posted. */
+  warnings: string[];
   detailAmount: string;
   totalTax: string;
   totalAmount: string;
@@ -37,7 +43,26 @@ export function showsLines(h: ProposalHeader): boolean {
   return h.status === 'LinesCreated' || h.status === 'Posted';
 }
 
-export function proposalView(h: ProposalHeader, lines: readonly ProposalLine[]): ProposalView {
+export type InvoiceType = 'Invoice' | 'CreditNote';
+
+export function invoiceTypeOf(h: ProposalHeader): InvoiceType {
+  return parseMoney(h.invoice.totalAmount) < 0n ? 'CreditNote' : 'Invoice';
+}
+
+/**
+ * A corrective invoice is accepted whatever its original's state (Dataverse
+ * already confirmed it), but flagged when the original is not a posted
+ * proposal here: `original` is that proposal's header, read when the view is.
+ */
+export function correctionWarnings(h: ProposalHeader, original: ProposalHeader | undefined): string[] {
+  const id = h.invoice.correctsProposalId;
+  if (!id) return [];
+  if (!original) return [`corrects proposal ${id}, which this integration has not received; check the original in Finance`];
+  if (original.status !== 'Posted') return [`corrects proposal ${id}, which is not posted (status ${original.status}); the correction may be premature`];
+  return [];
+}
+
+export function proposalView(h: ProposalHeader, lines: readonly ProposalLine[], warnings: string[] = []): ProposalView {
   const inv = h.invoice;
   const posting = h.posting && { customerInvoiceId: h.posting.customerInvoiceId, voucher: h.posting.voucher, accountingDate: h.posting.accountingDate, accountingCurrency: h.posting.accountingCurrency, exchangeRate: h.posting.exchangeRate };
   return {
@@ -53,6 +78,8 @@ export function proposalView(h: ProposalHeader, lines: readonly ProposalLine[]):
     contractId: inv.contractId,
     description: inv.description ?? null,
     correctsProposalId: inv.correctsProposalId ?? null,
+    invoiceType: invoiceTypeOf(h),
+    warnings,
     detailAmount: inv.detailAmount,
     totalTax: inv.totalTax,
     totalAmount: inv.totalAmount,
@@ -74,7 +101,7 @@ export function proposalView(h: ProposalHeader, lines: readonly ProposalLine[]):
   };
 }
 
-/** GET /api/actuals/{legalEntity}/{actualId}, DESIGN.md §4. */
+/** GET /api/actuals/{legalEntity}/{actualId}, docs/design.md#reading-an-actual. */
 export interface ActualView {
   actualId: string;
   legalEntity: string;
@@ -95,10 +122,15 @@ export interface ActualView {
     accountingCurrency: string;
     customerInvoiceId: string;
   } | null;
+  /** A version that arrived after the actual was posted, and why the posted invoice keeps the one shown. */
+  refusedVersion: RefusedVersion | null;
 }
 
 export interface ActualFacts {
+  /** The version the register accepted. */
   actual: Actual;
+  /** A later version the register refused (the actual is on a posted invoice). */
+  refused?: RefusedVersion | null;
   header: ProposalHeader | undefined;
   /** The actual's line in the header's active build, if it has one. */
   line: ProposalLine | undefined;
@@ -106,23 +138,33 @@ export interface ActualFacts {
   posted: { accountingAmount: string; salesTaxAmount: string } | undefined;
 }
 
-export function actualView({ actual, header, line, posted }: ActualFacts): ActualView {
-  const base = { actualId: actual.actualId, legalEntity: actual.legalEntity, transactionType: actual.transactionType, amount: actual.amount, version: actual.version };
+export function actualView({ actual, refused = null, header, line, posted }: ActualFacts): ActualView {
+  const base = { actualId: actual.actualId, legalEntity: actual.legalEntity, transactionType: actual.transactionType, amount: actual.amount, version: actual.version, refusedVersion: refused };
   if (actual.transactionType !== 'BilledSales') {
     return { ...base, proposalId: null, status: 'NotForInvoice', reason: `${actual.transactionType} actuals do not become proposal lines`, billingStatus: null, lineNumber: null, accounting: null };
   }
   const billed = actual as BilledSalesActual;
   const pending = (reason: string): ActualView => ({ ...base, proposalId: billed.proposalId, status: 'Pending', reason, billingStatus: null, lineNumber: null, accounting: null });
   if (!header) return pending('waiting for the invoice header (confirmed pro forma invoice) to arrive');
-  const onLine = line && showsLines(header) && line.actual.version === actual.version;
+  // A posted invoice keeps the version it posted: that is what the actual is, whatever arrived after.
+  const postedVersion = header.status === 'Posted' && line ? line.actual : undefined;
+  const onLine = line && showsLines(header) && (line.actual.version === actual.version || postedVersion);
   if (!onLine) {
-    if (header.status === 'Posted') return pending(`proposal ${billed.proposalId} was posted without this version of the actual`);
     if (header.status === 'LinesCreated') return pending('staged; waiting for the next Import from staging run');
     return pending(header.reason ?? 'waiting for the next Import from staging run');
   }
+  const later =
+    refused ??
+    (postedVersion && actual.version > postedVersion.version
+      ? { version: actual.version, reason: `arrived after proposal ${billed.proposalId} was posted; the posted invoice keeps version ${postedVersion.version}` }
+      : null);
+  const shown = postedVersion ?? billed;
   const p = header.posting;
   return {
     ...base,
+    amount: shown.amount,
+    version: shown.version,
+    refusedVersion: later,
     proposalId: billed.proposalId,
     status: 'Processed',
     reason: null,

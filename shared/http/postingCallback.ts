@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { postInvoice, type PostingResult } from '../pipeline/postInvoice';
 import type { Runtime } from '../runtime';
@@ -45,7 +46,12 @@ export async function handlePostingCallback(
 
   const rt = await deps.runtime();
   const signedAt = new Date(Number(request.headers.get('webhook-timestamp')) * 1000);
-  const claim = await rt.webhookReceipts.claim(signed.webhookId, signedAt, rt.now());
+  const { legalEntity, proposalId } = params.value;
+  const fingerprint = createHash('sha256').update(`${legalEntity.toLowerCase()}\n${proposalId}\n${body.value}`).digest('hex');
+  const claim = await rt.webhookReceipts.claim(signed.webhookId, signedAt, rt.now(), fingerprint);
+  if (claim.kind === 'reused') {
+    return problem('webhook-id-reused', `webhook-id: ${signed.webhookId} was already used for a callback with another route or body; each callback needs its own id`, { field: 'webhook-id' });
+  }
   if (claim.kind === 'answered') {
     context.info(`posting callback ${signed.webhookId} already applied; answering as the first time`);
     return { status: claim.answer.status, jsonBody: claim.answer.body };
@@ -54,7 +60,6 @@ export async function handlePostingCallback(
     return problem('conflict', `webhook-id: callback ${signed.webhookId} is being processed right now; retry shortly`, { field: 'webhook-id', headers: { 'retry-after': '5' } });
   }
   try {
-    const { legalEntity, proposalId } = params.value;
     const response = toResponse(await postInvoice(rt, legalEntity, proposalId, json.value, context));
     if ((response.status ?? 200) < 300) await rt.webhookReceipts.answer(signed.webhookId, signedAt, claim.etag, { status: response.status ?? 200, body: response.jsonBody });
     else await rt.webhookReceipts.release(signed.webhookId, signedAt, claim.etag);

@@ -11,6 +11,7 @@ export type ProblemType =
   | 'method-not-allowed'
   | 'conflict'
   | 'lines-mismatch'
+  | 'webhook-id-reused'
   | 'payload-too-large'
   | 'unsupported-media-type'
   | 'internal-error';
@@ -22,6 +23,7 @@ const TITLES: Record<ProblemType, string> = {
   'method-not-allowed': 'Method not allowed',
   conflict: 'The request conflicts with the current state',
   'lines-mismatch': "The posting does not name exactly the proposal's lines",
+  'webhook-id-reused': 'The webhook-id was already used for a different request',
   'payload-too-large': 'The request body is too large',
   'unsupported-media-type': 'The request body must be JSON',
   'internal-error': 'Internal error',
@@ -34,6 +36,7 @@ const STATUS: Record<ProblemType, number> = {
   'method-not-allowed': 405,
   conflict: 409,
   'lines-mismatch': 422,
+  'webhook-id-reused': 422,
   'payload-too-large': 413,
   'unsupported-media-type': 415,
   'internal-error': 500,

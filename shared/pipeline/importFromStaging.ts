@@ -4,7 +4,7 @@ import { planImport, type ImportPlan } from '../domain/importPlan';
 import { commitToPartition, MAX_BATCH } from '../storage/batches';
 import { deleteIfPresent, isPreconditionFailed, withOptimisticRetry } from '../storage/conditions';
 import { parseProposalPartition } from '../storage/keys';
-import { actualEntity, conditionalWrite, headerEntity, heldEntity, lineEntity, type ProposalPartition } from '../storage/proposals';
+import { actualEntity, conditionalWrite, departedEntity, headerEntity, heldEntity, lineEntity, type ProposalPartition } from '../storage/proposals';
 import { allShards, type StagedGroup, type StagedRow, type StagingStore } from '../storage/staging';
 import type { Logger, Runtime } from '../runtime';
 
@@ -46,9 +46,13 @@ function outcomeOf(part: ProposalPartition, plan: ImportPlan): ProposalOutcome {
 async function writePlan(rt: Runtime, part: ProposalPartition, plan: ImportPlan, options: ImportOptions, assumed: boolean): Promise<void> {
   const pk = part.partitionKey;
   const rows: TransactionAction[] = [];
-  if (plan.toPark.length && assumed) rows.push(['create', heldEntity(pk)]);
-  else if (plan.toPark.length && !part.held) rows.push(['upsert', heldEntity(pk), 'Replace']);
-  for (const a of plan.toPark) rows.push(conditionalWrite(actualEntity(pk, a), part.actuals.get(a.actualId)?.etag));
+  const holdsMore = plan.toPark.length + plan.toDepart.length > 0;
+  if (holdsMore && assumed) rows.push(['create', heldEntity(pk)]);
+  else if (holdsMore && !part.held) rows.push(['upsert', heldEntity(pk), 'Replace']);
+  // A parked version and a departure share the actual's row: each replaces whichever the partition held, with its ETag.
+  const etagOf = (actualId: string) => (part.actuals.get(actualId) ?? part.departed.get(actualId))?.etag;
+  for (const a of plan.toPark) rows.push(conditionalWrite(actualEntity(pk, a), etagOf(a.actualId)));
+  for (const d of plan.toDepart) rows.push(conditionalWrite(departedEntity(pk, d), etagOf(d.actualId)));
   const build = plan.header?.activeBuild;
   if (build) for (const line of plan.lines) rows.push(assumed ? ['create', lineEntity(pk, build, line)] : ['upsert', lineEntity(pk, build, line), 'Replace']);
   const beforeBatch = options.beforeBatch && ((i: number, n: number) => options.beforeBatch!(pk, i, n));
@@ -81,14 +85,17 @@ async function collectGarbage(rt: Runtime, part: ProposalPartition, activeBuild:
  * Only for groups that stage actuals: parking them creates the held marker, which checks the assumption.
  */
 async function assumedPartition(rt: Runtime, group: StagedGroup): Promise<ProposalPartition | undefined> {
-  if (!group.rows.some((r) => r.actual)) return undefined;
-  const flag = group.rows.filter((r) => !r.actual).at(-1); // key order: the newest version last
+  if (!group.rows.some((r) => r.actual || r.departure)) return undefined;
+  const flag = group.rows.filter(isHeaderFlag).at(-1); // key order: the newest version last
   const header = flag?.header ?? (await rt.proposals.header(group.proposal));
-  return { partitionKey: group.proposal, header, held: false, actuals: new Map(), builds: new Map(), posted: new Map() };
+  return { partitionKey: group.proposal, header, held: false, actuals: new Map(), departed: new Map(), builds: new Map(), posted: new Map() };
 }
+
+const isHeaderFlag = (r: StagedRow) => !r.actual && !r.departure;
 
 async function importProposal(rt: Runtime, group: StagedGroup, options: ImportOptions, log: Logger, sweeper: StagedRowSweeper) {
   const staged = group.rows.flatMap((r) => (r.actual ? [r.actual] : []));
+  const leaving = group.rows.flatMap((r) => (r.departure ? [r.departure] : []));
   const { legalEntity, proposalId } = parseProposalPartition(group.proposal);
   const name = `proposal ${legalEntity}/${proposalId}`;
 
@@ -97,15 +104,16 @@ async function importProposal(rt: Runtime, group: StagedGroup, options: ImportOp
   const { part, plan } = await withOptimisticRetry(`import of ${name}`, async (attempt) => {
     const assumed = attempt === 1 ? await assumedPartition(rt, group) : undefined;
     if (assumed) {
-      const plan = planImport({ header: assumed.header?.value, known: [], staged });
-      if (plan.toPark.length) {
+      const plan = planImport({ header: assumed.header?.value, known: [], staged, leaving });
+      if (plan.toPark.length || plan.toDepart.length) {
         await writePlan(rt, assumed, plan, options, true);
         return { part: assumed, plan };
       }
     }
     const part = await rt.proposals.read(group.proposal);
     const known: BilledSalesActual[] = [...part.actuals.values()].map((s) => s.value);
-    const plan = planImport({ header: part.header?.value, known, staged });
+    const departed = [...part.departed.values()].map((s) => s.value);
+    const plan = planImport({ header: part.header?.value, known, departed, staged, leaving });
     await writePlan(rt, part, plan, options, false);
     return { part, plan };
   });

@@ -2,6 +2,7 @@ import type { TransactionAction } from '@azure/data-tables';
 import { describeIssues } from '../contracts/common';
 import { postingSchema, type Posting } from '../contracts/posting';
 import { decidePosting } from '../domain/posting';
+import { invoiceTypeOf, type InvoiceType } from '../domain/views';
 import type { PostingRecord, ProposalHeader } from '../domain/proposal';
 import { commitToPartition } from '../storage/batches';
 import { withOptimisticRetry } from '../storage/conditions';
@@ -14,6 +15,8 @@ export interface PostingReceipt {
   legalEntity: string;
   proposalId: string;
   status: 'Posted';
+  /** A negative total posts as a credit note. */
+  invoiceType: InvoiceType;
   customerInvoiceId: string;
   voucher: string;
   accountingDate: string;
@@ -27,8 +30,8 @@ export type PostingResult =
   | { kind: 'conflict'; detail: string }
   | { kind: 'linesMismatch'; detail: string };
 
-function receipt(legalEntity: string, proposalId: string, r: PostingRecord, lineCount: number): PostingReceipt {
-  return { legalEntity, proposalId, status: 'Posted', customerInvoiceId: r.customerInvoiceId, voucher: r.voucher, accountingDate: r.accountingDate, lineCount };
+function receipt(legalEntity: string, proposalId: string, h: ProposalHeader, r: PostingRecord, lineCount: number): PostingReceipt {
+  return { legalEntity, proposalId, status: 'Posted', invoiceType: invoiceTypeOf(h), customerInvoiceId: r.customerInvoiceId, voucher: r.voucher, accountingDate: r.accountingDate, lineCount };
 }
 
 /**
@@ -60,7 +63,7 @@ export async function postInvoice(rt: Runtime, legalEntity: string, proposalId: 
       case 'linesMismatch':
         return { kind: decision.kind, detail: decision.reason };
       case 'repeat':
-        return { kind: 'repeat', receipt: receipt(le, proposalId, decision.record, header!.value.lineCount) };
+        return { kind: 'repeat', receipt: receipt(le, proposalId, header!.value, decision.record, header!.value.lineCount) };
       case 'post': {
         const id = decision.record.postingId;
         await rt.outbox.add(pk, id, rt.now()); // before the commit, so the sweep finds it whatever happens next
@@ -69,7 +72,7 @@ export async function postInvoice(rt: Runtime, legalEntity: string, proposalId: 
         await commitToPartition(rt.proposals.client, rows, ['update', headerEntity(pk, posted), 'Replace', { etag: header!.etag }]);
         current = posted;
         log.info(`proposal ${le}/${proposalId} posted as ${decision.record.customerInvoiceId}, voucher ${decision.record.voucher}`);
-        return { kind: 'posted', receipt: receipt(le, proposalId, decision.record, lines.length) };
+        return { kind: 'posted', receipt: receipt(le, proposalId, posted, decision.record, lines.length) };
       }
     }
   });

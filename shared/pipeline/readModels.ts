@@ -1,9 +1,19 @@
 import { isBilledSales } from '../contracts/actual';
+import { normaliseRowId } from '../contracts/common';
 import type { ProposalLine } from '../domain/importPlan';
-import { actualView, proposalView, type ActualView, type ProposalView } from '../domain/views';
+import type { ProposalHeader } from '../domain/proposal';
+import { actualView, correctionWarnings, proposalView, type ActualView, type ProposalView } from '../domain/views';
 import { proposalPartition } from '../storage/keys';
 import { lineRow, postedRow, type PostedLine } from '../storage/proposals';
 import type { Runtime } from '../runtime';
+
+/** Flags of a corrective invoice, from its original's header as it is now (one point read, correctives only). */
+async function correction(rt: Runtime, h: ProposalHeader): Promise<string[]> {
+  const originalId = h.invoice.correctsProposalId;
+  if (!originalId) return [];
+  const original = await rt.proposals.header(proposalPartition(h.invoice.legalEntity, originalId));
+  return correctionWarnings(h, original?.value);
+}
 
 export async function readProposal(rt: Runtime, legalEntity: string, proposalId: string): Promise<ProposalView | undefined> {
   const pk = proposalPartition(legalEntity.toLowerCase(), proposalId);
@@ -15,21 +25,26 @@ export async function readProposal(rt: Runtime, legalEntity: string, proposalId:
     if (!header) return undefined;
     const build = header.value.activeBuild;
     const lines = build ? (await rt.proposals.lines(pk, build)).map((l) => l.value) : [];
-    if (lines.length === (build ? header.value.lineCount : 0)) return proposalView(header.value, lines);
+    if (lines.length === (build ? header.value.lineCount : 0)) return proposalView(header.value, lines, await correction(rt, header.value));
     if (attempt >= 5) throw new Error(`proposal ${legalEntity}/${proposalId} changed while it was read, ${attempt} times; try again`);
   }
 }
 
+/**
+ * An actual by its id (normalised as the contracts do). The legal entity in the
+ * route must be the one its accepted version names: an actual is found by id,
+ * but shown only where it is.
+ */
 export async function readActual(rt: Runtime, legalEntity: string, actualId: string): Promise<ActualView | undefined> {
-  const stored = await rt.register.get(legalEntity.toLowerCase(), actualId);
-  if (!stored) return undefined;
-  const actual = stored.value;
-  if (!isBilledSales(actual)) return actualView({ actual, header: undefined, line: undefined, posted: undefined });
+  const stored = await rt.register.get(normaliseRowId(actualId));
+  if (!stored || stored.value.actual.legalEntity !== legalEntity.toLowerCase()) return undefined;
+  const { actual, refused } = stored.value;
+  if (!isBilledSales(actual)) return actualView({ actual, refused, header: undefined, line: undefined, posted: undefined });
   const pk = proposalPartition(actual.legalEntity, actual.proposalId);
   const header = (await rt.proposals.header(pk))?.value;
   const build = header?.activeBuild;
-  const line = build ? await rt.proposals.point<ProposalLine>(pk, lineRow(build, actualId)) : undefined;
+  const line = build ? await rt.proposals.point<ProposalLine>(pk, lineRow(build, actual.actualId)) : undefined;
   const postingId = header?.posting?.postingId;
-  const posted = postingId ? await rt.proposals.point<PostedLine>(pk, postedRow(postingId, actualId)) : undefined;
-  return actualView({ actual, header, line, posted });
+  const posted = postingId ? await rt.proposals.point<PostedLine>(pk, postedRow(postingId, actual.actualId)) : undefined;
+  return actualView({ actual, refused, header, line, posted });
 }

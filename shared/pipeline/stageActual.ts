@@ -1,73 +1,98 @@
 import { actualSchema, isBilledSales, type Actual } from '../contracts/actual';
+import { decideRegister, needsHolder, proposalOf, type Departure, type Holder, type RegisterDecision } from '../domain/register';
 import { withOptimisticRetry } from '../storage/conditions';
+import { proposalPartition } from '../storage/keys';
 import type { Logger, Runtime } from '../runtime';
 import { parseDelivery, quarantine, type Delivery, type Outcome } from './inbound';
 
-type RegisterDecision = {
-  kind: 'create' | 'replace' | 'duplicate' | 'stale' | 'reject';
-  detail: string;
-  /** This delivery's staged row holds a version that must never be imported. */
-  withdrawStaged?: boolean;
-};
+/** Called between the steps of a delivery (crash tests stop the process there). */
+export type StepHook = (step: 'decided' | 'takenDown' | 'registered') => Promise<void> | void;
 
-function sameActual(a: Actual, b: Actual): boolean {
-  return JSON.stringify(a, Object.keys(a).sort()) === JSON.stringify(b, Object.keys(b).sort());
+/**
+ * The register decides, then the proposal the actual leaves is told, then the
+ * register is written, all inside one optimistic attempt: a 409/412 anywhere
+ * (the register or that proposal changed meanwhile) decides again from fresh
+ * reads. The first attempt assumes the actual is new (the common case) and
+ * reads nothing.
+ */
+async function register(rt: Runtime, actual: Actual, name: string, onStep?: StepHook): Promise<RegisterDecision> {
+  return withOptimisticRetry(name, async (attempt) => {
+    const stored = attempt > 1 ? await rt.register.get(actual.actualId) : undefined;
+    let holder: Holder | undefined;
+    let holding;
+    if (needsHolder(stored?.value.actual, actual)) {
+      const from = proposalOf(stored!.value.actual)!;
+      holding = await rt.proposals.holding(proposalPartition(from.legalEntity, from.proposalId), actual.actualId);
+      holder = { status: holding.header?.value.status, holds: !!holding.actual };
+    }
+    const decision = decideRegister(stored?.value, actual, holder);
+    await onStep?.('decided');
+    switch (decision.kind) {
+      case 'create':
+        await rt.register.create(actual);
+        break;
+      case 'revise':
+        await rt.register.replace(actual, stored!.etag);
+        break;
+      case 'move': {
+        // Off the old proposal first: until the register names the new one, nothing can stage it there.
+        const pk = proposalPartition(decision.from.legalEntity, decision.from.proposalId);
+        await rt.proposals.takeDown(pk, actual.actualId, decision.through, holding!);
+        await rt.staging.stageDeparture(decision.from.legalEntity, decision.from.proposalId, { actualId: actual.actualId, through: decision.through });
+        await onStep?.('takenDown');
+        await rt.register.replace(actual, stored!.etag);
+        break;
+      }
+      case 'refuse':
+        if ((stored!.value.refused?.version ?? -1) < actual.version) {
+          await rt.register.recordRefusal(stored!.value, { version: actual.version, reason: decision.reason }, stored!.etag);
+        }
+        break;
+    }
+    return decision;
+  });
 }
 
-/** What a delivered actual does to the register entry for it. Higher version wins. */
-function decideRegister(stored: Actual | undefined, incoming: Actual): RegisterDecision {
-  if (!stored) return { kind: 'create', detail: 'registered' };
-  if (incoming.version < stored.version) return { kind: 'stale', detail: `version ${stored.version} is stored`, withdrawStaged: true };
-  if (incoming.version === stored.version) {
-    return sameActual(stored, incoming)
-      ? { kind: 'duplicate', detail: 'already registered' }
-      : { kind: 'reject', detail: `version ${incoming.version} was already received with different content` };
-  }
-  if (isBilledSales(stored) && (!isBilledSales(incoming) || incoming.proposalId !== stored.proposalId)) {
-    const now = isBilledSales(incoming) ? `proposal ${incoming.proposalId}` : `a ${incoming.transactionType} actual`;
-    return {
-      kind: 'reject',
-      withdrawStaged: true,
-      detail: `actual ${incoming.actualId} is a billed sales actual of proposal ${stored.proposalId} and cannot become ${now}; correct it in Dataverse with a corrective invoice`,
-    };
-  }
-  return { kind: 'replace', detail: `updated from version ${stored.version}` };
+/** A version that is not accepted still tells the proposal it names that the actual is not its own through it. */
+async function stageDeparture(rt: Runtime, departure: Departure | null, actualId: string): Promise<void> {
+  if (departure) await rt.staging.stageDeparture(departure.proposal.legalEntity, departure.proposal.proposalId, { actualId, through: departure.through });
 }
 
 /**
- * syncActuals: every actual is registered; a billed sales actual is also staged
- * for Import from staging. Staging goes first, so a crash in between leaves a
- * staged row that a redelivery completes, never a registered actual with no
- * staged work behind it.
+ * syncActuals: every actual is registered; an accepted billed sales actual is
+ * then staged for Import from staging. Register first, stage after: only a
+ * version the register accepted is ever staged, so a refused version can never
+ * become a line, whatever runs in between. A crash after the register write
+ * leaves nothing staged; the redelivery finds the version registered
+ * (a duplicate) and stages it then. See docs/storage.md, "One identity per actual".
  */
-export async function stageActual(rt: Runtime, d: Delivery, log: Logger): Promise<Outcome> {
+export async function stageActual(rt: Runtime, d: Delivery, log: Logger, onStep?: StepHook): Promise<Outcome> {
   const parsed = await parseDelivery(rt, d, actualSchema, log);
   if (!parsed.ok) return parsed.outcome;
   const actual = parsed.value;
-  const name = `actual ${actual.legalEntity}/${actual.actualId} v${actual.version}`;
+  const name = `actual ${actual.actualId} v${actual.version}`;
 
-  const staged = isBilledSales(actual) ? await rt.staging.stageActual(actual) : undefined;
+  const decision = await register(rt, actual, name, onStep);
+  await onStep?.('registered');
+  const accepted = decision.kind === 'create' || decision.kind === 'revise' || decision.kind === 'move' || decision.kind === 'duplicate';
+  if (accepted && isBilledSales(actual)) await rt.staging.stageActual(actual);
 
-  const decision = await withOptimisticRetry(name, async (attempt) => {
-    const stored = attempt > 1 ? await rt.register.get(actual.legalEntity, actual.actualId) : undefined;
-    const decision = decideRegister(stored?.value, actual);
-    if (decision.kind === 'create') await rt.register.create(actual);
-    if (decision.kind === 'replace') await rt.register.replace(actual, stored!.etag);
-    return decision;
-  });
-
-  // A stale or refused version's staged row can only ever be wrong: take it back out.
-  if (staged && decision.withdrawStaged) await rt.staging.remove([staged]);
   switch (decision.kind) {
     case 'stale':
+      await stageDeparture(rt, decision.departure, actual.actualId);
       log.warn(`${name} ignored: stale, ${decision.detail}`);
       return { kind: 'stale', detail: decision.detail };
-    case 'reject':
-      return quarantine(rt, d, decision.detail, log);
+    case 'conflict':
+    case 'refuse':
+      await stageDeparture(rt, decision.departure, actual.actualId);
+      return quarantine(rt, d, decision.reason, log);
     case 'duplicate':
-      return { kind: 'duplicate', detail: `${name} ${decision.detail}` };
-    default:
-      log.info(`${name} ${staged ? 'staged' : `registered (${actual.transactionType}, not for a proposal line)`}`);
-      return { kind: 'applied', detail: `${name} ${decision.detail}` };
+      return { kind: 'duplicate', detail: `${name} already registered` };
+    default: {
+      const where = isBilledSales(actual) ? `staged for proposal ${actual.legalEntity}/${actual.proposalId}` : `registered (${actual.transactionType}, not for a proposal line)`;
+      const moved = decision.kind === 'move' ? `, moved from proposal ${decision.from.legalEntity}/${decision.from.proposalId}` : '';
+      log.info(`${name} ${where}${moved}`);
+      return { kind: 'applied', detail: `${name} ${decision.kind === 'create' ? 'registered' : `updated${moved}`}` };
+    }
   }
 }

@@ -1,7 +1,7 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { BilledSalesActual } from '../contracts/actual';
-import type { ProposalLine } from '../domain/importPlan';
-import type { ProposalHeader } from '../domain/proposal';
+import type { Departed, ProposalLine } from '../domain/importPlan';
+import { takeDownFor, type ProposalHeader } from '../domain/proposal';
 import type { PostingLine } from '../contracts/posting';
 import { encodeKeyPart, prefixEnd } from './keys';
 import { isNotFound } from './conditions';
@@ -9,7 +9,8 @@ import { isNotFound } from './conditions';
 /**
  * The proposals table: one partition per proposal (docs/storage.md).
  *   header                            the proposal header (status, active build, posting)
- *   actual|{actualId}                 latest version of each billed sales actual it holds
+ *   actual|{actualId}                 latest version of each billed sales actual it holds, or the
+ *                                     departure of one that is no longer its own (see Departed)
  *   line|{build}|{actualId}           its lines; only the header's activeBuild is visible
  *   posted|{postingId}|{actualId}     accounting details per actual, and the outbox flag
  *   held|{partition}                  exists once any actual row does (see heldEntity)
@@ -52,6 +53,13 @@ export interface PostedLine extends PostingLine {
 export const heldRow = (pk: string) => `held|${pk}`;
 export const heldEntity = (pk: string) => ({ partitionKey: pk, rowKey: heldRow(pk) });
 
+/** The header and what one partition holds of one actual (ProposalStore.holding). */
+export interface Holding {
+  header: Stored<ProposalHeader> | undefined;
+  actual: Stored<BilledSalesActual> | undefined;
+  departed: Stored<Departed> | undefined;
+}
+
 /** Everything one proposal's partition holds, as read in one query. */
 export interface ProposalPartition {
   partitionKey: string;
@@ -59,6 +67,8 @@ export interface ProposalPartition {
   /** The held marker exists (see heldEntity). */
   held: boolean;
   actuals: Map<string, Stored<BilledSalesActual>>;
+  /** Actuals that left the proposal, through which version (same row keys as `actuals`; an id is in one map or the other). */
+  departed: Map<string, Stored<Departed>>;
   /** Line rows of every build, keyed by build id. */
   builds: Map<string, { rowKey: string; etag: string; line: ProposalLine }[]>;
   posted: Map<string, Stored<PostedLine>[]>;
@@ -85,6 +95,13 @@ export const actualEntity = (pk: string, a: BilledSalesActual) => ({
   amount: a.amount,
   json: JSON.stringify(a),
 });
+/** A departure lives in the actual's own row, so a parked version and its departure can never both exist. */
+export const departedEntity = (pk: string, d: Departed) => ({
+  partitionKey: pk,
+  rowKey: actualRow(d.actualId),
+  version: String(d.through),
+  json: JSON.stringify({ departed: d }),
+});
 export const lineEntity = (pk: string, build: string, l: ProposalLine) => ({
   partitionKey: pk,
   rowKey: lineRow(build, l.actual.actualId),
@@ -107,15 +124,16 @@ export class ProposalStore {
   }
 
   async read(pk: string): Promise<ProposalPartition> {
-    const part: ProposalPartition = { partitionKey: pk, header: undefined, held: false, actuals: new Map(), builds: new Map(), posted: new Map() };
+    const part: ProposalPartition = { partitionKey: pk, header: undefined, held: false, actuals: new Map(), departed: new Map(), builds: new Map(), posted: new Map() };
     const rows = this.table.listEntities<Row>({ queryOptions: { filter: odata`PartitionKey eq ${pk}`, select: ['RowKey', 'json'] } });
     for await (const row of rows) {
       const [kind, a] = row.rowKey.split('|');
       if (isHeaderRow(row.rowKey)) part.header = { value: json(row), etag: row.etag };
       else if (kind === 'held') part.held = true;
       else if (kind === 'actual') {
-        const actual = json(row) as BilledSalesActual;
-        part.actuals.set(actual.actualId, { value: actual, etag: row.etag });
+        const held = json(row) as BilledSalesActual | { departed: Departed };
+        if ('departed' in held) part.departed.set(held.departed.actualId, { value: held.departed, etag: row.etag });
+        else part.actuals.set(held.actualId, { value: held, etag: row.etag });
       } else if (kind === 'line') {
         const list = part.builds.get(a!) ?? [];
         list.push({ rowKey: row.rowKey, etag: row.etag, line: json(row) });
@@ -152,6 +170,47 @@ export class ProposalStore {
   /** Replaces the header read with `etag`; returns the ETag of the write. */
   async replaceHeader(pk: string, h: ProposalHeader, etag: string): Promise<string | undefined> {
     return (await this.table.updateEntity(headerEntity(pk, h), 'Replace', { etag })).etag;
+  }
+
+  /**
+   * What the proposal holds of one actual, and its header, in one query: what a
+   * newer version of the actual must know before it may leave this proposal.
+   */
+  async holding(pk: string, actualId: string): Promise<Holding> {
+    const filter = odata`PartitionKey eq ${pk} and (RowKey eq ${headerRow(pk)} or RowKey eq ${actualRow(actualId)})`;
+    const found: Holding = { header: undefined, actual: undefined, departed: undefined };
+    for await (const row of this.table.listEntities<Row>({ queryOptions: { filter, select: ['RowKey', 'json'] } })) {
+      if (isHeaderRow(row.rowKey)) found.header = { value: json(row), etag: row.etag };
+      else {
+        const held = json(row) as BilledSalesActual | { departed: Departed };
+        if ('departed' in held) found.departed = { value: held.departed, etag: row.etag };
+        else found.actual = { value: held, etag: row.etag };
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Takes an actual off this proposal because a newer version of it belongs
+   * elsewhere, before that version is registered or staged anywhere. In one
+   * transaction: its departure (replacing what the proposal held of it, with
+   * that row's ETag), the held marker, and the header with its ETag, off show
+   * when it showed lines. Changing the header's ETag stops any import or
+   * posting of this proposal that read it before: they read again and see the
+   * departure. Throws 409/412 when the partition changed since `h` was read.
+   */
+  async takeDown(pk: string, actualId: string, through: number, h: Holding): Promise<void> {
+    // A newer version back on this proposal means the register moved on: the caller's register write fails and it decides again.
+    if (h.actual && h.actual.value.version > through) return;
+    if (!h.actual && (h.departed?.value.through ?? -1) >= through) return; // already gone (a crashed delivery, redelivered)
+    const rows: TransactionAction[] = [
+      ['upsert', heldEntity(pk), 'Replace'],
+      conditionalWrite(departedEntity(pk, { actualId, through }), (h.actual ?? h.departed)?.etag),
+    ];
+    // The header is written even unchanged: a new ETag is what stops the imports and postings that read it before.
+    const header = h.header && (h.actual ? takeDownFor(h.header.value, actualId) : h.header.value);
+    if (h.header && header) rows.push(['update', headerEntity(pk, header), 'Merge', { etag: h.header.etag }]);
+    await this.table.submitTransaction(rows);
   }
 
   /** Rows of one prefix (a build's lines or a posting's rows), in key order. */

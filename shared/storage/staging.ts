@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
 import type { BilledSalesActual } from '../contracts/actual';
+import type { Departed } from '../domain/importPlan';
 import type { ProposalHeader } from '../domain/proposal';
 import { createIfAbsent } from './conditions';
 import { deleteImmutableRows } from './batches';
@@ -12,8 +13,9 @@ import { encodeKeyPart, proposalPartition, SEPARATOR, versionKey } from './keys'
  * proposal, so a run reads only what is pending, in pages, and all rows of one
  * proposal sit together in one shard, in key order.
  *
- * RowKey = {proposalPartition}|a|{actualId}|{version}   a staged actual
+ * RowKey = {proposalPartition}|a|{actualId}|{version}   a staged actual (a version the register accepted)
  *        = {proposalPartition}|h|{version}              "header changed, evaluate again"
+ *        = {proposalPartition}|l|{actualId}|{version}   "this actual is not the proposal's through that version"
  *
  * A flag row may carry the header as syncInvoiceProposal wrote it, with the
  * ETag of that write, so the import need not read the header again: it writes
@@ -37,6 +39,8 @@ export interface StagedRow {
   rowKey: string;
   proposal: string;
   actual?: BilledSalesActual;
+  /** On a departure row: the actual that left, through which version. */
+  departure?: Departed;
   /** On a flag row: the header as written for that version, with the write's ETag. */
   header?: HeaderSnapshot;
 }
@@ -52,7 +56,7 @@ export interface StagedGroup {
   rows: StagedRow[];
 }
 
-type Entity = { partitionKey: string; rowKey: string; proposal: string; json?: string; header?: string; headerEtag?: string };
+type Entity = { partitionKey: string; rowKey: string; proposal: string; json?: string; header?: string; headerEtag?: string; departure?: string };
 
 /** A header snapshot larger than this (characters of JSON) is left out of the flag; the import reads the header instead. */
 const MAX_SNAPSHOT = 30_000;
@@ -65,6 +69,17 @@ export function stagedActualEntity(a: BilledSalesActual): Entity & { json: strin
     rowKey: [proposal, 'a', encodeKeyPart(a.actualId), versionKey(a.version)].join(SEPARATOR),
     proposal,
     json: JSON.stringify(a),
+  };
+}
+
+/** The departure row of an actual from a proposal (what stageDeparture writes). */
+export function departureEntity(legalEntity: string, proposalId: string, d: Departed): Entity {
+  const proposal = proposalPartition(legalEntity, proposalId);
+  return {
+    partitionKey: shardOf(proposal),
+    rowKey: [proposal, 'l', encodeKeyPart(d.actualId), versionKey(d.through)].join(SEPARATOR),
+    proposal,
+    departure: JSON.stringify(d),
   };
 }
 
@@ -88,6 +103,12 @@ export class StagingStore {
     const entity = stagedActualEntity(a);
     await createIfAbsent(() => this.table.createEntity(entity));
     return { partitionKey: entity.partitionKey, rowKey: entity.rowKey, proposal: entity.proposal, actual: a };
+  }
+
+  /** Tells the proposal's next import that an actual is not its own through a version (see Departed). */
+  async stageDeparture(legalEntity: string, proposalId: string, d: Departed): Promise<void> {
+    const entity = departureEntity(legalEntity, proposalId, d);
+    await createIfAbsent(() => this.table.createEntity(entity));
   }
 
   /**
@@ -120,6 +141,7 @@ export class StagingStore {
           rowKey: e.rowKey,
           proposal: e.proposal,
           ...(e.json ? { actual: JSON.parse(e.json) as BilledSalesActual } : {}),
+          ...(e.departure ? { departure: JSON.parse(e.departure) as Departed } : {}),
           ...(e.header && e.headerEtag ? { header: { value: JSON.parse(e.header) as ProposalHeader, etag: e.headerEtag } } : {}),
         };
         if (current && current.proposal !== row.proposal) {

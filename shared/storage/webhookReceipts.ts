@@ -15,9 +15,14 @@ export interface StoredAnswer {
   body: unknown;
 }
 
-export type Claim = { kind: 'claimed'; etag: string } | { kind: 'answered'; answer: StoredAnswer } | { kind: 'inProgress' };
+export type Claim =
+  | { kind: 'claimed'; etag: string }
+  | { kind: 'answered'; answer: StoredAnswer }
+  | { kind: 'inProgress' }
+  /** The id was claimed by a request with another route or body: one id names one callback. */
+  | { kind: 'reused' };
 
-type Entity = { partitionKey: string; rowKey: string; etag: string; state: string; claimedAt: string; answer?: string };
+type Entity = { partitionKey: string; rowKey: string; etag: string; state: string; claimedAt: string; request?: string; answer?: string };
 
 /** A claim older than this is taken over: the instance that made it died before answering. */
 const CLAIM_LEASE_MS = 60_000;
@@ -29,11 +34,15 @@ export class WebhookReceipts {
     return { partitionKey: signedAt.toISOString().slice(0, 10), rowKey: encodeKeyPart(webhookId) };
   }
 
-  /** Claims a message id before it is applied, or returns the answer it already got. */
-  async claim(webhookId: string, signedAt: Date, now: Date): Promise<Claim> {
+  /**
+   * Claims a message id before it is applied, or returns the answer it already
+   * got. `request` fingerprints the route and body: a repeat must be the same
+   * request to get the first one's answer.
+   */
+  async claim(webhookId: string, signedAt: Date, now: Date, request: string): Promise<Claim> {
     const key = this.key(webhookId, signedAt);
     for (let attempt = 0; attempt < 5; attempt++) {
-      const fresh = { ...key, state: 'processing', claimedAt: now.toISOString() };
+      const fresh = { ...key, state: 'processing', claimedAt: now.toISOString(), request };
       try {
         return { kind: 'claimed', etag: (await this.table.createEntity(fresh)).etag! };
       } catch (e) {
@@ -46,6 +55,7 @@ export class WebhookReceipts {
         if (isNotFound(e)) continue; // released meanwhile: claim again
         throw e;
       }
+      if (row.request !== undefined && row.request !== request) return { kind: 'reused' };
       if (row.state === 'answered' && row.answer) return { kind: 'answered', answer: JSON.parse(row.answer) as StoredAnswer };
       if (Date.parse(row.claimedAt) + CLAIM_LEASE_MS > now.getTime()) return { kind: 'inProgress' };
       try {

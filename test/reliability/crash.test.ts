@@ -35,7 +35,9 @@ import {
   type Message,
   type WorkerRun,
 } from '../support/reliability';
-import type { WorkerJob } from '../support/reliabilityWorker';
+import type { DeliveryStep, WorkerJob } from '../support/reliabilityWorker';
+import { messageFile, deliverUntilCompleted } from '../support/reliability';
+import { GUID } from '../support/builders';
 
 const MIN_KILLS = 20 * Math.max(1, Number(process.env.RELIABILITY_RUNS ?? '1') || 1);
 const SEED = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -210,3 +212,82 @@ describe('crash safety: import processes killed with SIGKILL at random points', 
     await settled([...messages, revised], 'after the run that follows the pinned kill');
   });
 });
+
+/**
+ * Issue 10: the delivery of an actual killed between its steps. The register decides before anything is
+ * staged, and a move takes the actual off its old proposal before the register names the new one; a kill
+ * anywhere in between (at a named step, or at any storage request of the delivery, before or after storage
+ * applied it) must never leave the actual a line of two proposals, and the redelivery Service Bus makes
+ * after the kill must finish the job.
+ */
+describe('crash safety: deliveries of a moving actual killed between their steps', () => {
+  let rt: Runtime & { env: Record<string, string> };
+  const log: string[] = [];
+  beforeAll(async () => {
+    rt = await isolatedRuntime();
+  });
+  afterAll(async () => {
+    console.log(`crash (deliveries): ${log.length} delivery processes killed\n  ${log.join('\n  ')}`);
+    if (rt) await dropTables(rt);
+  });
+
+  /** Proposals A and B of one line each; X is A's line, imported. */
+  async function onA(tag: string, n: number) {
+    const a = proposalWithActuals({ proposalId: `${tag}-A`, lines: 1, seed: 3 });
+    const x = { ...a.actuals[0]!, actualId: GUID(n, 'c0ffee') };
+    const header = (proposalId: string): ConfirmedInvoice => ({ ...a.invoice, proposalId });
+    for (const m of [headerMessage(header(`${tag}-A`)), headerMessage(header(`${tag}-B`)), actualMessage(x)]) await deliver(rt, m);
+    await importFromStaging(rt, quiet);
+    expect((await readProposal(rt, 'usmf', `${tag}-A`))!.lines).toHaveLength(1);
+    return { x, moved: actualMessage({ ...x, version: 2, proposalId: `${tag}-B` }) };
+  }
+
+  async function linesOnBoth(tag: string) {
+    const [a, b] = await Promise.all([readProposal(rt, 'usmf', `${tag}-A`), readProposal(rt, 'usmf', `${tag}-B`)]);
+    return { a: a!.lines.length, b: b!.lines.length };
+  }
+
+  /** Kills the delivery of `m`, then checks, imports, checks, redelivers (as Service Bus does), imports and checks the end. */
+  async function killedDelivery(tag: string, m: Message, job: Omit<Extract<WorkerJob, { cmd: 'deliver' }>, 'cmd' | 'file'>, label: string) {
+    // The job goes with `go`, after start-up: the storage requests of the worker's own start are not counted.
+    const worker = startWorker(undefined, rt.env);
+    await worker.ready;
+    worker.go({ cmd: 'deliver', file: messageFile([m]), ...job });
+    const end = await worker.done;
+    if (end.signal === 'SIGKILL') log.push(`killed: ${label}`);
+    else expect(end.code, `${label}: ${end.error ?? end.stderr}`).toBe(0);
+    const afterKill = await linesOnBoth(tag);
+    expect(afterKill.a + afterKill.b, `${label}: right after the kill`).toBeLessThanOrEqual(1);
+    await importFromStaging(rt, quiet);
+    const afterImport = await linesOnBoth(tag);
+    expect(afterImport.a + afterImport.b, `${label}: after an import between the kill and the redelivery`).toBeLessThanOrEqual(1);
+    await deliverUntilCompleted(rt, m);
+    await importFromStaging(rt, quiet);
+    expect(await linesOnBoth(tag), `${label}: after the redelivery`).toEqual({ a: 0, b: 1 });
+    return end.signal === 'SIGKILL';
+  }
+
+  it('a move killed at each of its steps is a line of one proposal at every point, and of the new one after the redelivery', async () => {
+    const steps: DeliveryStep[] = ['decided', 'takenDown', 'registered'];
+    for (const [i, step] of steps.entries()) {
+      const tag = `CM-${step}`;
+      const { moved } = await onA(tag, 10 + i);
+      expect(await killedDelivery(tag, moved, { killAtStep: step }, `move, at step "${step}"`), step).toBe(true);
+    }
+  });
+
+  it('a move killed at every storage request of its delivery, before or after storage applied it, ends the same', async () => {
+    let killed = 0;
+    for (let n = 1; n <= 8; n++) {
+      for (const after of [false, true]) {
+        const tag = `CR-${n}${after ? 'a' : 'b'}`;
+        const { moved } = await onA(tag, 100 + 2 * n + (after ? 1 : 0));
+        if (await killedDelivery(tag, moved, { killAtRequest: { n, after } }, `move, at storage request #${n}${after ? ', after it was applied' : ''}`)) killed++;
+      }
+    }
+    // A move makes 7 storage requests (register create: 409, register read, old proposal query, take down,
+    // departure row, register replace, staged row): every one of them is a kill point, twice; the 8th finishes.
+    expect(killed).toBe(14);
+  });
+});
+

@@ -18,7 +18,7 @@ export function invoice(overrides: Partial<ConfirmedInvoice> = {}): ConfirmedInv
     detailAmount: '0.00',
     totalTax: '0.00',
     totalAmount: '0.00',
-    transactionCount: 0,
+    transactionCount: 1, // a confirmed invoice bills at least one actual
     status: 'Confirmed',
     version: 1,
   };

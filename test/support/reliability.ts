@@ -17,7 +17,8 @@ import { importFromStaging, type ImportOptions, type ImportSummary } from '../..
 import type { Delivery, Outcome } from '../../shared/pipeline/inbound';
 import { readActual, readProposal } from '../../shared/pipeline/readModels';
 import { receiveProposal } from '../../shared/pipeline/receiveProposal';
-import { stageActual } from '../../shared/pipeline/stageActual';
+import { stageActual, type StepHook } from '../../shared/pipeline/stageActual';
+import { actualSchema } from '../../shared/contracts/actual';
 import { QUEUES } from '../../shared/queues';
 import { readSettings } from '../../shared/config';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../shared/runtime';
@@ -29,29 +30,51 @@ export const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 
 /* ------------------------------------------------------------------ messages */
 
-export type Message = { kind: 'header'; body: ConfirmedInvoice } | { kind: 'actual'; body: Actual };
+/**
+ * A message as the test means it. `copy` tells apart two messages with the same
+ * name but other content (a same-version conflict); `spelling` is how one
+ * delivery of it is written (GUID case, braces, nulls), which must not matter.
+ */
+export type Message = ({ kind: 'header'; body: ConfirmedInvoice } | { kind: 'actual'; body: Actual }) & { copy?: string };
+export type Spelling = 'plain' | 'upper' | 'braces' | 'nulls';
 
 export const headerMessage = (body: ConfirmedInvoice): Message => ({ kind: 'header', body });
 export const actualMessage = (body: Actual): Message => ({ kind: 'actual', body });
 
-/** "H usmf/P1@2" or "A usmf/P1-a3@1": a message as a delivery script shows it. */
+/** "H usmf/P1@2" or "A P1-a3@1": a message as a delivery script shows it. */
 export function messageName(m: Message): string {
-  return m.kind === 'header'
-    ? `H ${m.body.legalEntity}/${m.body.proposalId}@${m.body.version}`
-    : `A ${m.body.legalEntity}/${m.body.actualId}@${m.body.version}`;
+  const copy = m.copy ? `#${m.copy}` : '';
+  return m.kind === 'header' ? `H ${m.body.legalEntity}/${m.body.proposalId}@${m.body.version}${copy}` : `A ${m.body.actualId}@${m.body.version}${copy}`;
+}
+
+/** The body of one delivery, spelled as Dataverse or Power Automate might: the same message whichever. */
+export function spelled(body: object, spelling: Spelling = 'plain'): object {
+  const b = body as Record<string, unknown>;
+  // Only a GUID may change its spelling: any other id is exact, and upper-cased would be another actual.
+  const id = typeof b.actualId === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(b.actualId) ? b.actualId : undefined;
+  switch (spelling) {
+    case 'upper':
+      return id ? { ...b, actualId: id.toUpperCase() } : b;
+    case 'braces':
+      return id ? { ...b, actualId: `{${id.toUpperCase()}}` } : b;
+    case 'nulls':
+      return { taskId: null, unit: null, description: null, correctsProposalId: null, ...b };
+    default:
+      return b;
+  }
 }
 
 /** The Service Bus message id: the same for every copy of one message, as a redelivery keeps it. */
 export const messageId = (m: Message) => messageName(m).replace(/\s/g, ':');
 
-/** One delivery as the Functions host hands it over: the JSON text of the body. */
-export function deliver(rt: Runtime, m: Message): Promise<Outcome> {
+/** One delivery as the Functions host hands it over: the JSON text of the body. `onStep` runs between a sync's steps. */
+export function deliver(rt: Runtime, m: Message, options: { onStep?: StepHook; spelling?: Spelling } = {}): Promise<Outcome> {
   const d: Delivery = {
     source: m.kind === 'header' ? QUEUES.proposals : QUEUES.actuals,
     messageId: messageId(m),
-    body: JSON.stringify(m.body),
+    body: JSON.stringify(spelled(m.body, options.spelling)),
   };
-  return m.kind === 'header' ? receiveProposal(rt, d, quiet) : stageActual(rt, d, quiet);
+  return m.kind === 'header' ? receiveProposal(rt, d, quiet) : stageActual(rt, d, quiet, options.onStep);
 }
 
 /**
@@ -79,10 +102,24 @@ export async function importUntilCompleted(rt: Runtime, options: ImportOptions =
   }
 }
 
-/** Canonical order: headers, then actuals, each by legal entity, id and version. */
-export function canonicalOrder(messages: readonly Message[]): Message[] {
-  const key = (m: Message) =>
-    [m.kind === 'header' ? 0 : 1, m.body.legalEntity.toLowerCase(), m.kind === 'header' ? m.body.proposalId : m.body.actualId, String(m.body.version).padStart(16, '0')].join('\u0000');
+/** An actual as the contract reads it (normalised id, nulls dropped): what the register stores. */
+export const normalisedActual = (a: Actual): Actual => actualSchema.parse(a);
+
+/**
+ * Canonical order: headers by legal entity, id and version, then actuals by id
+ * (an actual is its id, whatever legal entity a version names) and version.
+ * Of two contents of one version the first delivered is kept; `kept` names the
+ * content to deliver first, so a run can be compared with the canonical run of
+ * the same outcome.
+ */
+export function canonicalOrder(messages: readonly Message[], kept: ReadonlyMap<string, Actual> = new Map()): Message[] {
+  const key = (m: Message) => {
+    if (m.kind === 'header') return ['0', m.body.legalEntity.toLowerCase(), m.body.proposalId, String(m.body.version).padStart(16, '0')].join('\u0000');
+    const a = normalisedActual(m.body);
+    const keep = kept.get(a.actualId);
+    const first = keep && keep.version === a.version && JSON.stringify(keep) !== JSON.stringify(a) ? '1' : '0';
+    return ['1', a.actualId, String(a.version).padStart(16, '0'), first, m.copy ?? ''].join('\u0000');
+  };
   return [...messages].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
@@ -148,11 +185,16 @@ function latest<T extends { version: number }>(items: Iterable<[string, T]>): Ma
   return out;
 }
 
-/** An independent oracle: the final status each proposal must have once every message is in and imported. */
-export function expectedState(messages: readonly Message[]): { proposals: Map<string, ExpectedProposal>; actuals: Map<string, Actual> } {
+/**
+ * An independent oracle: the final status each proposal must have once every
+ * message is in and imported. Actuals by id alone; of two contents of one
+ * version the first is kept, so `kept` says which when a run had both.
+ */
+export function expectedState(messages: readonly Message[], kept: ReadonlyMap<string, Actual> = new Map()): { proposals: Map<string, ExpectedProposal>; actuals: Map<string, Actual> } {
   const pkOf = (le: string, id: string) => `${le.toLowerCase()}\u0000${id}`;
   const headers = latest(messages.flatMap((m) => (m.kind === 'header' ? [[pkOf(m.body.legalEntity, m.body.proposalId), m.body] as [string, ConfirmedInvoice]] : [])));
-  const actuals = latest(messages.flatMap((m) => (m.kind === 'actual' ? [[pkOf(m.body.legalEntity, m.body.actualId), m.body] as [string, Actual]] : [])));
+  const actuals = latest(messages.flatMap((m) => (m.kind === 'actual' ? [[normalisedActual(m.body).actualId, normalisedActual(m.body)] as [string, Actual]] : [])));
+  for (const [id, a] of kept) if (actuals.get(id)?.version === a.version) actuals.set(id, a);
   const proposals = new Map<string, ExpectedProposal>();
   const entry = (le: string, id: string) => {
     const pk = pkOf(le, id);
@@ -185,8 +227,8 @@ export function expectedState(messages: readonly Message[]): { proposals: Map<st
  * proposal or pending with a reason, and the status is the one the message set
  * implies. Returns a list of violations (empty when all hold).
  */
-export async function violations(rt: Runtime, messages: readonly Message[]): Promise<string[]> {
-  const { proposals, actuals } = expectedState(messages);
+export async function violations(rt: Runtime, messages: readonly Message[], kept?: ReadonlyMap<string, Actual>): Promise<string[]> {
+  const { proposals, actuals } = expectedState(messages, kept);
   const problems: string[] = [];
   const lineOf = new Map<string, { proposal: string; lineNumber: number }[]>();
   const shown = new Map<string, Awaited<ReturnType<typeof readProposal>>>();
@@ -215,10 +257,10 @@ export async function violations(rt: Runtime, messages: readonly Message[]): Pro
         if (!view.reason) problems.push(`${name}: status ${view.status} without a reason`);
       }
       for (const l of view.lines) {
-        const list = lineOf.get(`${p.legalEntity}\u0000${l.actualId}`) ?? [];
+        const list = lineOf.get(l.actualId) ?? [];
         list.push({ proposal: name, lineNumber: l.lineNumber });
-        lineOf.set(`${p.legalEntity}\u0000${l.actualId}`, list);
-        const a = actuals.get(`${p.legalEntity}\u0000${l.actualId}`);
+        lineOf.set(l.actualId, list);
+        const a = actuals.get(l.actualId);
         if (!a) problems.push(`${name}: line ${l.lineNumber} is actual ${l.actualId}, which was never delivered`);
         else if (l.amount !== a.amount) problems.push(`${name}: line ${l.lineNumber} has amount ${l.amount}, the latest version of ${l.actualId} says ${a.amount}`);
       }
@@ -231,7 +273,7 @@ export async function violations(rt: Runtime, messages: readonly Message[]): Pro
       const view = await readActual(rt, le, a.actualId);
       if (!view) return void problems.push(`${name}: not found`);
       if (view.version !== a.version) problems.push(`${name}: version ${view.version}, expected ${a.version}`);
-      const lines = lineOf.get(`${le}\u0000${a.actualId}`) ?? [];
+      const lines = lineOf.get(a.actualId) ?? [];
       if (a.transactionType !== 'BilledSales') {
         if (view.status !== 'NotForInvoice') problems.push(`${name}: ${a.transactionType} actual has status ${view.status}`);
         if (lines.length) problems.push(`${name}: ${a.transactionType} actual is on a proposal line`);

@@ -50,7 +50,10 @@ export interface WorkerMessage {
 
 export type WorkerJob =
   | { cmd: 'import'; concurrency?: number; killAtBatch?: KillAtBatch; killAtRequest?: KillAtRequest }
-  | { cmd: 'deliver'; file: string; parallel?: number; killAtRequest?: KillAtRequest };
+  | { cmd: 'deliver'; file: string; parallel?: number; killAtRequest?: KillAtRequest; killAtStep?: DeliveryStep };
+
+/** A point between the steps of an actual's delivery (stageActual's StepHook). */
+export type DeliveryStep = 'decided' | 'takenDown' | 'registered';
 
 const log = { info: () => {}, warn: () => {}, error: (...a: unknown[]) => console.error(...a) };
 
@@ -75,20 +78,23 @@ function killPolicy(spec: () => KillAtRequest | undefined): PipelinePolicy {
         (!k.bodyIncludes || body.includes(k.bodyIncludes));
       if (!matches || ++seen !== k.n) return next(request);
       if (!k.after) die();
-      await next(request);
-      die();
+      try {
+        await next(request);
+      } finally {
+        die(); // also when storage answered with an error (a 409, say): it was applied all the same
+      }
     },
   };
 }
 
-async function deliver(rt: Runtime, m: WorkerMessage): Promise<string> {
-  const step = m.kind === 'header' ? receiveProposal : stageActual;
+async function deliver(rt: Runtime, m: WorkerMessage, killAtStep?: DeliveryStep): Promise<string> {
   const source = m.kind === 'header' ? QUEUES.proposals : QUEUES.actuals;
   const d: Delivery = { source, messageId: m.messageId, body: JSON.stringify(m.body) };
+  const onStep = killAtStep && ((step: DeliveryStep) => void (step === killAtStep && die()));
   // Service Bus semantics: a delivery that throws is delivered again.
   for (let attempt = 1; ; attempt++) {
     try {
-      return (await step(rt, d, log)).kind;
+      return (m.kind === 'header' ? await receiveProposal(rt, d, log) : await stageActual(rt, d, log, onStep)).kind;
     } catch (e) {
       if (attempt >= 20) throw e;
     }
@@ -116,7 +122,7 @@ async function run(job: WorkerJob, rt: Runtime): Promise<unknown> {
   let next = 0;
   const lane = async () => {
     while (next < messages.length) {
-      const kind = await deliver(rt, messages[next++]!);
+      const kind = await deliver(rt, messages[next++]!, job.killAtStep);
       outcomes[kind] = (outcomes[kind] ?? 0) + 1;
     }
   };
