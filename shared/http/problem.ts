@@ -13,6 +13,7 @@ export type ProblemType =
   | 'lines-mismatch'
   | 'payload-too-large'
   | 'unsupported-media-type'
+  | 'misconfigured'
   | 'internal-error';
 
 const TITLES: Record<ProblemType, string> = {
@@ -24,6 +25,8 @@ const TITLES: Record<ProblemType, string> = {
   'lines-mismatch': "The posting does not name exactly the proposal's lines",
   'payload-too-large': 'The request body is too large',
   'unsupported-media-type': 'The request body must be JSON',
+  // An app setting this function needs is missing or wrong; the detail names it, never its value.
+  misconfigured: 'The function is not configured to answer this request',
   'internal-error': 'Internal error',
 };
 
@@ -36,6 +39,7 @@ const STATUS: Record<ProblemType, number> = {
   'lines-mismatch': 422,
   'payload-too-large': 413,
   'unsupported-media-type': 415,
+  misconfigured: 503,
   'internal-error': 500,
 };
 
