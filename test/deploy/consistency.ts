@@ -150,33 +150,6 @@ export function bicepAppSettingNames(functionBicep: string): string[] {
   return names;
 }
 
-/**
- * Each top-level entry of `var appSettings = {...}` with its value as Bicep source text
- * (`'literal ${param}'` or a parameter name). Every value there fits on one line.
- */
-export function bicepAppSettingExpressions(functionBicep: string): Record<string, string> {
-  const block = bicepBlock(functionBicep, 'var appSettings =') ?? '';
-  const out: Record<string, string> = {};
-  for (const line of block.split('\n')) {
-    const m = /^\s*(?:'([^']+)'|([A-Za-z_][A-Za-z0-9_]*))\s*:\s*(\S.*?)\s*$/.exec(line);
-    if (m) out[(m[1] ?? m[2])!] = m[3]!;
-  }
-  return out;
-}
-
-/** The value of a one-line Bicep expression: a string literal with `${param}` holes, or a parameter. */
-export function evaluateBicepValue(expression: string, params: Readonly<Record<string, string>>): string {
-  const param = (name: string) => {
-    const value = params[name];
-    if (value === undefined) throw new Error(`no value given for Bicep parameter ${name} (in ${expression})`);
-    return value;
-  };
-  if (/^[A-Za-z_]\w*$/.test(expression)) return param(expression);
-  const literal = /^'((?:\\.|[^'\\])*)'$/.exec(expression);
-  if (!literal) throw new Error(`not a one-line string or parameter: ${expression}`);
-  return literal[1]!.replace(/\$\{(\w+)\}/g, (_, name: string) => param(name)).replace(/\\(.)/g, '$1');
-}
-
 // ---------------------------------------------------------------------------
 // checks: each returns the offending names (empty when consistent)
 // ---------------------------------------------------------------------------
