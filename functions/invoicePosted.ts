@@ -1,8 +1,8 @@
 import type { HttpRequest, InvocationContext } from '@azure/functions';
-import { settings } from '../shared/config';
+import { checkPostingSecrets, settings } from '../shared/config';
 import { defineFunction } from '../shared/hosting/definition';
 import { handlePostingCallback } from '../shared/http/postingCallback';
-import { postingSecrets } from '../shared/http/webhookSignature';
+import { problem } from '../shared/http/problem';
 import { runtime } from '../shared/runtime';
 
 /** Step 4: Finance posted the customer invoice; write accounting back onto the actuals. */
@@ -12,6 +12,13 @@ export default defineFunction({
   route: 'invoice-proposals/{legalEntity}/{proposalId}/posted',
   methods: ['POST'],
   authLevel: 'function',
-  handler: (request: HttpRequest, context: InvocationContext) =>
-    handlePostingCallback(request, context, { secrets: postingSecrets(settings().POSTING_WEBHOOK_SECRET), runtime }),
+  handler: async (request: HttpRequest, context: InvocationContext) => {
+    // Checked here, not at start-up: a bad secret fails this callback alone (503, so Finance retries).
+    const posting = checkPostingSecrets(settings());
+    if (!posting.ok) {
+      context.error(`invoicePosted cannot verify callbacks: ${posting.detail}`);
+      return problem('misconfigured', posting.detail);
+    }
+    return handlePostingCallback(request, context, { secrets: posting.secrets, runtime });
+  },
 });

@@ -1,12 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
-import { readSettings, resetSettings } from '../shared/config';
-import { timerSchedule, type FunctionDefinition, type ServiceBusFunction } from '../shared/hosting/definition';
+import { readSettings, resetSettings, settingsProblems } from '../shared/config';
+import { timerScheduleExpression, type FunctionDefinition, type ServiceBusFunction, type TimerFunction } from '../shared/hosting/definition';
 import { TableOutbound } from '../shared/messaging/accountingUpdates';
 import { serviceBusClient } from '../shared/messaging/serviceBus';
 import { QUEUES } from '../shared/queues';
 import { createRuntime, useRuntime } from '../shared/runtime';
 import { developmentStorageEndpoint, ensureTables, tableClient } from '../shared/storage/tables';
+import { resolveAppSettingReferences } from './appSettingReferences';
 import { isListening, startAzurite, type RunningAzurite } from './azurite';
 import { functionDefinitions } from './catalog';
 import { createHttpServer } from './httpServer';
@@ -47,10 +48,12 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const env = loadLocalEnvironment(options.root, options.env ?? process.env);
   for (const [k, v] of Object.entries(env)) if (process.env[k] === undefined && v !== undefined) process.env[k] = v;
   resetSettings();
-  const settings = readSettings(env);
+  const settings = readSettings(env); // storage: everything needs it, so a bad value stops the host
+  for (const line of settingsProblems(env)) log('error', 'host', `CONFIGURATION ERROR: ${line}`);
   const local = readLocalHostSettings(env);
   const { maxConcurrentCalls } = readHostJson(options.root);
   const functions = [...functionDefinitions, ...(options.extraFunctions ?? [])];
+  const schedule = (def: TimerFunction) => resolveAppSettingReferences(timerScheduleExpression(def), settings);
 
   let azurite: RunningAzurite | undefined;
   const devEndpoint = developmentStorageEndpoint(settings.AzureWebJobsStorage);
@@ -94,7 +97,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
           pumps.get(def.name)?.nudge();
           return { function: def.name, queue: def.queueName, messageId };
         }
-        if (def.kind === 'timer') void timers.run(def, timerSchedule(def, settings));
+        if (def.kind === 'timer') void timers.run(def, schedule(def));
         return { function: def.name };
       },
       local: async (path, query) => {
@@ -114,7 +117,15 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   });
   const port = (server.address() as AddressInfo).port;
   for (const p of pumps.values()) p.start();
-  for (const d of functions) if (d.kind === 'timer') await timers.start(d, timerSchedule(d, settings));
+  for (const d of functions) {
+    if (d.kind !== 'timer') continue;
+    // As in Azure, a timer whose schedule is wrong does not run; everything else does.
+    try {
+      await timers.start(d, schedule(d));
+    } catch (e) {
+      log('error', d.name, `not scheduled: ${(e as Error).message}`);
+    }
+  }
 
   let stopping: Promise<void> | undefined;
   return {

@@ -7,8 +7,10 @@
 //   ├─ Service Bus namespace with the three queues (no SAS keys unless asked for)
 //   ├─ Key Vault (RBAC) holding posting-webhook-secret
 //   └─ Flex Consumption plan (FC1) + Function App (Node 22), tagged azd-service-name=api
+//      (TLS 1.2, FTP(S) off, basic publishing credentials off)
 //
 // Every role assignment is scoped to the one resource it is about; see the modules.
+// The site, the namespace and the vault send their logs to the workspace (diagnostic settings).
 
 targetScope = 'subscription'
 
@@ -197,6 +199,7 @@ module serviceBus 'core/servicebus.bicep' = {
     messageTimeToLive: messageTimeToLive
     allowSasForDataverse: allowServiceBusSasForDataverse
     appPrincipalId: identity.outputs.principalId
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }
 
@@ -209,6 +212,7 @@ module keyVault 'core/keyvault.bicep' = {
     tags: tags
     postingWebhookSecret: postingWebhookSecret
     appPrincipalId: identity.outputs.principalId
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }
 
@@ -235,6 +239,7 @@ module api 'app/function.bicep' = {
     importSchedule: importSchedule
     dispatchSchedule: dispatchSchedule
     tablePrefix: tablePrefix
+    logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }
 

@@ -1,17 +1,22 @@
 import { z } from 'zod';
 
 /**
- * Every app setting the product reads, validated once. A bad or missing value
- * stops start-up with a message that names the setting.
+ * Every app setting the product reads. What every function needs (storage, the
+ * table prefix, the Service Bus connection) is validated once, and a bad or
+ * missing value stops the app with a message that names the setting. A setting
+ * that only one function needs (the posting secret, a timer's schedule) is
+ * checked where that function runs, so a bad value fails that function alone
+ * (docs/deploy.md, "One bad setting fails one function").
  *
  * Storage and Service Bus follow the Functions host's own connection convention:
  * either a connection string under the plain name, or identity-based settings
  * under `NAME__…` (fullyQualifiedNamespace / tableServiceUri, clientId, credential).
  */
-const ncrontab = z
-  .string()
-  .trim()
-  .refine((s) => s.split(/\s+/).length === 6, 'must be an NCRONTAB expression with six fields, seconds first');
+/**
+ * An NCRONTAB schedule. Its host reads and checks it (the Functions host through
+ * %NAME% in Azure, host/ locally), so a bad one stops that timer alone.
+ */
+const schedule = z.string().trim();
 
 const optionalText = z.string().trim().min(1).optional();
 
@@ -31,13 +36,9 @@ export const settingsSchema = z.object({
   ServiceBusConnection__fullyQualifiedNamespace: optionalText.describe('Service Bus namespace host for identity-based access'),
   ServiceBusConnection__clientId: optionalText.describe('Client id of the user-assigned managed identity for Service Bus'),
   ServiceBusConnection__credential: optionalText.describe('"managedidentity" for identity-based access'),
-  IMPORT_SCHEDULE: ncrontab.default('0 */5 * * * *').describe('When Import from staging runs'),
-  DISPATCH_SCHEDULE: ncrontab.default('30 */1 * * * *').describe('When unsent accounting updates are sent again'),
-  POSTING_WEBHOOK_SECRET: optionalText
-    .refine((v) => v === undefined || v.split(/\s+/).every(isSigningSecret), {
-      message: 'each space-separated secret must be "whsec_" followed by base64 of at least 24 bytes',
-    })
-    .describe('Standard Webhooks secret(s) for the posting callback, whsec_…, space-separated while rotating'),
+  IMPORT_SCHEDULE: schedule.default('0 */5 * * * *').describe('When Import from staging runs'),
+  DISPATCH_SCHEDULE: schedule.default('30 */1 * * * *').describe('When unsent accounting updates are sent again'),
+  POSTING_WEBHOOK_SECRET: optionalText.describe('Standard Webhooks secret(s) for the posting callback, whsec_…, space-separated while rotating'),
   TABLE_PREFIX: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9]{0,20}$|^$/, 'must be letters and digits, starting with a letter, at most 21 characters')
@@ -53,12 +54,7 @@ export class ConfigurationError extends Error {
   override name = 'ConfigurationError';
 }
 
-export interface ReadOptions {
-  /** The functions need the posting secret outside Development; operator tools (replay) do not. */
-  requirePostingSecret?: boolean;
-}
-
-export function readSettings(env: NodeJS.ProcessEnv = process.env, options: ReadOptions = {}): Settings {
+export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   // As in the Functions host, an app setting set to the empty string is not set.
   const given = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = settingsSchema.safeParse(given);
@@ -72,12 +68,53 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env, options: Read
       'Invalid app settings: AzureWebJobsStorage (or AzureWebJobsStorage__accountName for a managed identity) is required',
     );
   }
-  if ((options.requirePostingSecret ?? true) && !s.POSTING_WEBHOOK_SECRET && s.AZURE_FUNCTIONS_ENVIRONMENT !== 'Development') {
-    throw new ConfigurationError(
-      `Invalid app settings: POSTING_WEBHOOK_SECRET is required outside Development (AZURE_FUNCTIONS_ENVIRONMENT is ${s.AZURE_FUNCTIONS_ENVIRONMENT}); without it no posting callback could be verified`,
-    );
-  }
   return s;
+}
+
+export type PostingSecrets = { ok: true; secrets: string[] } | { ok: false; detail: string };
+
+/**
+ * The posting callback's secrets, checked where the callback runs. Outside
+ * Development a missing or malformed value is refused, with a message that names
+ * the setting and never repeats its value. In Development none may be set (every
+ * signed callback is then refused as unverifiable).
+ */
+export function checkPostingSecrets(s: Pick<Settings, 'POSTING_WEBHOOK_SECRET' | 'AZURE_FUNCTIONS_ENVIRONMENT'>): PostingSecrets {
+  const value = s.POSTING_WEBHOOK_SECRET;
+  if (!value) {
+    if (s.AZURE_FUNCTIONS_ENVIRONMENT === 'Development') return { ok: true, secrets: [] };
+    return {
+      ok: false,
+      detail: `POSTING_WEBHOOK_SECRET is not set; it is required outside Development (AZURE_FUNCTIONS_ENVIRONMENT is ${s.AZURE_FUNCTIONS_ENVIRONMENT}), without it no posting callback can be verified`,
+    };
+  }
+  // The platform leaves the reference text in place when it cannot read the vault.
+  if (/^@Microsoft\.KeyVault\(/i.test(value)) {
+    return {
+      ok: false,
+      detail: 'POSTING_WEBHOOK_SECRET is an unresolved Key Vault reference: the secret posting-webhook-secret is missing from the vault, or the app identity cannot read it yet',
+    };
+  }
+  const secrets = value.split(/\s+/).filter(Boolean);
+  if (!secrets.every(isSigningSecret)) {
+    return { ok: false, detail: 'POSTING_WEBHOOK_SECRET: each space-separated secret must be "whsec_" followed by base64 of at least 24 bytes' };
+  }
+  return { ok: true, secrets };
+}
+
+/**
+ * What is wrong with the settings, one line each, for the log at start-up:
+ * nothing here stops a function from registering.
+ */
+export function settingsProblems(env: NodeJS.ProcessEnv = process.env): string[] {
+  let s: Settings;
+  try {
+    s = readSettings(env);
+  } catch (e) {
+    return [`${(e as Error).message}; every function will fail until this is fixed`];
+  }
+  const posting = checkPostingSecrets(s);
+  return posting.ok ? [] : [`${posting.detail}; the posting callback answers 503 until this is fixed, every other function runs`];
 }
 
 let cached: Settings | undefined;

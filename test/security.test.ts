@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import invoicePosted from '../functions/invoicePosted';
-import { readSettings, ConfigurationError } from '../shared/config';
+import { checkPostingSecrets, readSettings } from '../shared/config';
 import { PROBLEM_BASE } from '../shared/http/problem';
 import { createRuntime, useRuntime } from '../shared/runtime';
 import { httpRequest, proposalWithActuals, serviceBusContext } from './support/builders';
@@ -140,20 +140,51 @@ describe('the signature is checked before any storage access', () => {
   });
 });
 
-describe('signing secret configuration', () => {
+describe('signing secret configuration: a bad secret fails the posting callback alone', () => {
   const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
-  it('stops start-up outside Development when no secret is set, naming the setting', async () => {
-    expect(() => readSettings({ ...base, AZURE_FUNCTIONS_ENVIRONMENT: 'Production' })).toThrow(ConfigurationError);
-    expect(() => readSettings({ ...base, AZURE_FUNCTIONS_ENVIRONMENT: 'Production' })).toThrow(/POSTING_WEBHOOK_SECRET is required outside Development/);
-    await expect(spawnHost({ ...testEnvironment(), AZURE_FUNCTIONS_ENVIRONMENT: 'Production', POSTING_WEBHOOK_SECRET: '' })).rejects.toThrow(/POSTING_WEBHOOK_SECRET is required/);
+  it('refuses a missing secret outside Development, naming the setting; the host starts and answers the callback 503', async () => {
+    expect(checkPostingSecrets(readSettings({ ...base, AZURE_FUNCTIONS_ENVIRONMENT: 'Production' }))).toEqual({
+      ok: false,
+      detail: expect.stringMatching(/^POSTING_WEBHOOK_SECRET is not set; it is required outside Development/),
+    });
+    const host = await spawnHost({ ...testEnvironment(), AZURE_FUNCTIONS_ENVIRONMENT: 'Production', POSTING_WEBHOOK_SECRET: '' });
+    try {
+      expect(host.output()).toMatch(/CONFIGURATION ERROR: POSTING_WEBHOOK_SECRET is not set/);
+      const body = JSON.stringify(postingFor([{ actualId: 'x', amount: '1.00' }]));
+      const res = await fetch(`${host.url}/api/invoice-proposals/usmf/P-1/posted`, { method: 'POST', headers: signedHeaders(body), body });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      expect(await res.json()).toMatchObject({ type: `${PROBLEM_BASE}misconfigured`, status: 503, detail: expect.stringContaining('POSTING_WEBHOOK_SECRET') });
+      // Everything else runs: a read answers as usual.
+      expect((await fetch(`${host.url}/api/invoice-proposals/usmf/NO-SUCH`)).status).toBe(404);
+    } finally {
+      await host.kill();
+    }
   });
 
   it.each([
     ['not a Standard Webhooks secret', 'plain-password'],
     ['too short (16 bytes)', `whsec_${Buffer.alloc(16, 1).toString('base64')}`],
     ['one bad secret among good ones', `${TEST_WEBHOOK_SECRET} whsec_!!!`],
-  ])('refuses a secret that is %s', (_, secret) => {
-    expect(() => readSettings({ ...base, POSTING_WEBHOOK_SECRET: secret })).toThrow(/POSTING_WEBHOOK_SECRET: each space-separated secret must be "whsec_"/);
+  ])('refuses a secret that is %s, without repeating it', (_, secret) => {
+    const check = checkPostingSecrets(readSettings({ ...base, POSTING_WEBHOOK_SECRET: secret }));
+    expect(check).toEqual({ ok: false, detail: expect.stringMatching(/^POSTING_WEBHOOK_SECRET: each space-separated secret must be "whsec_"/) });
+    expect(JSON.stringify(check)).not.toContain(secret);
+  });
+
+  it('says so when the platform could not resolve the Key Vault reference', () => {
+    const reference = '@Microsoft.KeyVault(SecretUri=https://kv-x.vault.azure.net/secrets/posting-webhook-secret)';
+    expect(checkPostingSecrets(readSettings({ ...base, AZURE_FUNCTIONS_ENVIRONMENT: 'Production', POSTING_WEBHOOK_SECRET: reference }))).toEqual({
+      ok: false,
+      detail: expect.stringMatching(/^POSTING_WEBHOOK_SECRET is an unresolved Key Vault reference/),
+    });
+  });
+
+  it('accepts the secrets being rotated, in order', () => {
+    expect(checkPostingSecrets(readSettings({ ...base, POSTING_WEBHOOK_SECRET: ` ${TEST_WEBHOOK_SECRET}  ${NEXT_SECRET} ` }))).toEqual({
+      ok: true,
+      secrets: [TEST_WEBHOOK_SECRET, NEXT_SECRET],
+    });
   });
 });
 
@@ -164,7 +195,7 @@ describe('empty app settings', () => {
     expect(s.TABLE_PREFIX).toBe('');
   });
 
-  it('operator tools may read the settings without the posting secret', () => {
-    expect(readSettings({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' }, { requirePostingSecret: false }).POSTING_WEBHOOK_SECRET).toBeUndefined();
+  it('are read without the posting secret, even in Production (operator tools and every other function need none)', () => {
+    expect(readSettings({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', AZURE_FUNCTIONS_ENVIRONMENT: 'Production' }).POSTING_WEBHOOK_SECRET).toBeUndefined();
   });
 });

@@ -64,6 +64,9 @@ param dispatchSchedule string
 @description('Prefix for every table name; empty for none.')
 param tablePrefix string = ''
 
+@description('Resource id of the Log Analytics workspace that receives the function logs.')
+param logAnalyticsWorkspaceId string
+
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
   location: location
@@ -94,6 +97,12 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    siteConfig: {
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      // Deployment goes through azd's Microsoft Entra authenticated zip deploy; nothing uses FTP.
+      ftpsState: 'Disabled'
+    }
     // Key Vault references in app settings are resolved with this identity.
     keyVaultReferenceIdentity: identityId
     functionAppConfig: {
@@ -154,6 +163,40 @@ resource siteAppSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site
   name: 'appsettings'
   properties: appSettings
+}
+
+// Basic (user name and password) publishing credentials off for both endpoints: azd
+// deploys with a Microsoft Entra token, so no deployment path needs them.
+resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+// The host's and the functions' logs (including the CONFIGURATION ERROR lines at start)
+// in the workspace, table FunctionAppLogs, next to Application Insights.
+resource siteDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: site
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        category: 'FunctionAppLogs'
+        enabled: true
+      }
+    ]
+  }
 }
 
 output name string = site.name

@@ -18,6 +18,9 @@ param postingWebhookSecret string = ''
 @description('Principal (object) id of the app identity, allowed to read secrets of this vault only.')
 param appPrincipalId string
 
+@description('Resource id of the Log Analytics workspace that receives the vault audit log.')
+param logAnalyticsWorkspaceId string
+
 var postingWebhookSecretName = 'posting-webhook-secret'
 
 // Built-in role: Key Vault Secrets User (read secret values).
@@ -58,6 +61,22 @@ resource appSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsUserRoleId)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
+  }
+}
+
+// Every access to the vault, including the platform resolving the Key Vault reference
+// (a failed read there is why POSTING_WEBHOOK_SECRET stays unresolved).
+resource vaultDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: vault
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        category: 'AuditEvent'
+        enabled: true
+      }
+    ]
   }
 }
 

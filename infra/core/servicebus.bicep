@@ -39,6 +39,9 @@ param allowSasForDataverse bool = false
 @description('Principal (object) id of the app identity.')
 param appPrincipalId string
 
+@description('Resource id of the Log Analytics workspace that receives the namespace logs.')
+param logAnalyticsWorkspaceId string
+
 // Built-in roles.
 var serviceBusDataReceiverRoleId = '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
 var serviceBusDataSenderRoleId = '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
@@ -162,6 +165,31 @@ resource dataverseListenRules 'Microsoft.ServiceBus/namespaces/queues/authorizat
     }
   }
 ]
+
+// Management operations (queues created, changed, deleted) in every tier; data-plane
+// audit (who sent or received, with which identity) exists on Premium only.
+var operationalLogs = [
+  {
+    category: 'OperationalLogs'
+    enabled: true
+  }
+]
+var premiumAuditLogs = [
+  {
+    category: 'RuntimeAuditLogs'
+    enabled: true
+  }
+]
+
+resource namespaceDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'to-log-analytics'
+  scope: namespace
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logAnalyticsDestinationType: 'Dedicated' // AZMS* tables rather than AzureDiagnostics
+    logs: sku == 'Premium' ? concat(operationalLogs, premiumAuditLogs) : operationalLogs
+  }
+}
 
 output name string = namespace.name
 output id string = namespace.id

@@ -176,7 +176,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   let ctx: Context | undefined;
   try {
     const env = loadLocalEnvironment(repoRoot(), io.env);
-    const settings = readSettings(env, { requirePostingSecret: false }); // replay never verifies a posting
+    const settings = readSettings(env);
     const storage = { retryOptions: { maxRetries: 1, retryDelayInMs: 200 } };
     const bus = busConfigured(settings) ? (io.serviceBus ?? defaultServiceBus)(settings) : undefined;
     ctx = {

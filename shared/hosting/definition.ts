@@ -5,7 +5,7 @@ import {
   type ServiceBusQueueHandler,
   type TimerHandler,
 } from '@azure/functions';
-import { settings, type Settings } from '../config';
+import { settingsProblems, type Settings } from '../config';
 import { problem } from '../http/problem';
 
 /**
@@ -42,9 +42,13 @@ export type HttpFunction = {
 
 export type FunctionDefinition = ServiceBusFunction | TimerFunction | HttpFunction;
 
-/** The schedule a timer function runs on, from its app setting (with the setting's default). */
-export function timerSchedule(def: TimerFunction, s: Settings = settings()): string {
-  return s[def.scheduleSetting];
+/**
+ * The timer's schedule as a binding expression (`%IMPORT_SCHEDULE%`): the host
+ * reads the app setting itself, so registering a timer reads no settings and a
+ * bad schedule stops that timer alone. The local host resolves it the same way.
+ */
+export function timerScheduleExpression(def: TimerFunction): string {
+  return `%${def.scheduleSetting}%`;
 }
 
 function runningInFunctionsHost(): boolean {
@@ -57,13 +61,22 @@ function runningInFunctionsHost(): boolean {
   }
 }
 
+let settingsReported = false;
+/** Once per worker, loudly: what is wrong with the settings, and which functions it fails. */
+function reportSettingsAtStart(): void {
+  if (settingsReported) return;
+  settingsReported = true;
+  for (const line of settingsProblems()) console.error(`CONFIGURATION ERROR: ${line}`);
+}
+
 function registerWithFunctionsHost(def: FunctionDefinition): void {
+  reportSettingsAtStart();
   switch (def.kind) {
     case 'serviceBus':
       app.serviceBusQueue(def.name, { queueName: def.queueName, connection: def.connection, handler: def.handler });
       return;
     case 'timer':
-      app.timer(def.name, { schedule: timerSchedule(def), handler: def.handler });
+      app.timer(def.name, { schedule: timerScheduleExpression(def), handler: def.handler });
       return;
     case 'http':
       app.http(def.name, { route: def.route, methods: def.methods, authLevel: def.authLevel, handler: def.handler });

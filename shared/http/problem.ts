@@ -14,6 +14,7 @@ export type ProblemType =
   | 'webhook-id-reused'
   | 'payload-too-large'
   | 'unsupported-media-type'
+  | 'misconfigured'
   | 'internal-error';
 
 const TITLES: Record<ProblemType, string> = {
@@ -26,6 +27,8 @@ const TITLES: Record<ProblemType, string> = {
   'webhook-id-reused': 'The webhook-id was already used for a different request',
   'payload-too-large': 'The request body is too large',
   'unsupported-media-type': 'The request body must be JSON',
+  // An app setting this function needs is missing or wrong; the detail names it, never its value.
+  misconfigured: 'The function is not configured to answer this request',
   'internal-error': 'Internal error',
 };
 
@@ -39,6 +42,7 @@ const STATUS: Record<ProblemType, number> = {
   'webhook-id-reused': 422,
   'payload-too-large': 413,
   'unsupported-media-type': 415,
+  misconfigured: 503,
   'internal-error': 500,
 };
 

@@ -43,6 +43,8 @@ const API_VERSIONS: Record<string, string> = {
   'Microsoft.Web/serverfarms': '2024-04-01',
   'Microsoft.Web/sites': '2024-04-01',
   'Microsoft.Web/sites/config': '2024-04-01',
+  'Microsoft.Web/sites/basicPublishingCredentialsPolicies': '2024-04-01',
+  'Microsoft.Insights/diagnosticSettings': '2021-05-01-preview',
   'Microsoft.Authorization/roleAssignments': '2022-04-01',
 };
 

@@ -1,22 +1,34 @@
 /**
- * Builds the deployment package once (npm run build + npm ci --omit=dev in a temporary
- * folder + zip) and checks what is in it. Slow (tens of seconds): it runs the real
- * scripts/package.mjs.
+ * Builds the deployment package once (npm run build + npm ci in a temporary folder from
+ * the package's own lock file + zip), checks what is in it, and starts it cold the way
+ * Azure would. Slow (tens of seconds): it runs the real scripts/package.mjs.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync } from 'node:fs';
 import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { functionDefinitions } from '../../host/catalog';
+import { parseSchedule } from '../../host/ncrontab';
+import { PROBLEM_BASE } from '../../shared/http/problem';
+import { proposalWithActuals } from '../support/builders';
+import { coldStart, triggerOf, useAppSettings } from '../support/functionsWorker';
+import { postingFor, signedHeaders } from '../support/posting';
+import { TEST_WEBHOOK_SECRET } from '../support/runtime';
+import { invoker, runnableHere, siteAppSettings, UNRESOLVED_KEY_VAULT_REFERENCE } from './coldStart';
 import { readZip, type ZipFile } from './zip';
 
 const root = join(__dirname, '..', '..');
 const zipPath = join(root, 'dist-package', 'app.zip');
 
 /** Top-level entries allowed in the package. */
-const ALLOWED = [/^host\.json$/, /^package\.json$/, /^\.funcignore$/, /^dist\/functions\//, /^dist\/shared\//, /^node_modules\//];
+const ALLOWED = [/^host\.json$/, /^package\.json$/, /^package-lock\.json$/, /^\.funcignore$/, /^dist\/functions\//, /^dist\/shared\//, /^node_modules\//];
 
-type Lock = { packages: Record<string, { dev?: boolean; optional?: boolean; devOptional?: boolean; link?: boolean }> };
+type Lock = {
+  packages: Record<string, { version?: string; dev?: boolean; optional?: boolean; devOptional?: boolean; link?: boolean; dependencies?: Record<string, string>; devDependencies?: Record<string, string> }>;
+};
 
 let zip: ZipFile;
 let output = '';
@@ -46,7 +58,7 @@ describe('npm run package', () => {
     expect(zip.read('host.json').toString('utf8')).toBe(readFileSync(join(root, 'host.json'), 'utf8'));
   });
 
-  it('contains nothing but host.json, package.json, dist/functions, dist/shared and node_modules', () => {
+  it('contains nothing but host.json, package.json, its lock file, dist/functions, dist/shared and node_modules', () => {
     expect(zip.names.filter((n) => !ALLOWED.some((re) => re.test(n)))).toEqual([]);
   });
 
@@ -115,5 +127,103 @@ describe('npm run package', () => {
   it('leaves the package folder azd deploys next to the zip, with the same files', () => {
     expect(existsSync(join(root, 'dist-package', 'app', 'host.json'))).toBe(true);
     expect(existsSync(join(root, 'dist-package', 'app', '.funcignore'))).toBe(true);
+  });
+
+  it('carries its lock file, which pins exactly the node_modules tree it ships', () => {
+    const shipped = JSON.parse(zip.read('package-lock.json').toString('utf8')) as Lock;
+    const manifest = JSON.parse(zip.read('package.json').toString('utf8'));
+    // It agrees with the shipped package.json, so npm ci would accept it.
+    expect(shipped.packages['']?.dependencies).toEqual(manifest.dependencies);
+    expect(shipped.packages['']?.devDependencies).toBeUndefined();
+    expect(Object.entries(shipped.packages).filter(([, p]) => p.dev)).toEqual([]);
+    const packageRoot = /^node_modules\/(?:@[^/]+\/)?[^/]+(?:\/node_modules\/(?:@[^/]+\/)?[^/]+)*\/package\.json$/;
+    const inZip = new Map(
+      zip.names.filter((n) => packageRoot.test(n)).map((n) => [n.replace(/\/package\.json$/, ''), (JSON.parse(zip.read(n).toString('utf8')) as { version?: string }).version]),
+    );
+    const locked = Object.entries(shipped.packages).filter(([path]) => path.startsWith('node_modules/'));
+    expect(locked.length).toBeGreaterThan(0);
+    // Every locked package at its locked version (optional ones only where installed), and nothing else.
+    expect(locked.filter(([path, p]) => inZip.get(path) !== p.version && !(p.optional && !inZip.has(path))).map(([path]) => path)).toEqual([]);
+    expect([...inZip.keys()].filter((path) => !shipped.packages[path])).toEqual([]);
+  });
+
+  it('writes the same zip bytes for the same files, whatever their timestamps (yazl, fixed entry time)', async () => {
+    const { writeZip } = (await import(pathToFileURL(join(root, 'scripts', 'package.mjs')).href)) as {
+      writeZip: (base: string, names: string[], target: string) => Promise<number>;
+    };
+    const app = join(root, 'dist-package', 'app');
+    const names = ['host.json', 'package.json', 'dist/functions/getActual.js'];
+    const tmp = mkdtempSync(join(tmpdir(), 'pii-zip-'));
+    try {
+      await writeZip(app, names, join(tmp, 'a.zip'));
+      for (const n of names) utimesSync(join(app, n), new Date(), new Date(Date.now() - 86_400_000));
+      const bytes = await writeZip(app, names, join(tmp, 'b.zip'));
+      expect(readFileSync(join(tmp, 'b.zip')).equals(readFileSync(join(tmp, 'a.zip')))).toBe(true);
+      expect(bytes).toBe(readFileSync(join(tmp, 'b.zip')).length);
+      const again = readZip(join(tmp, 'b.zip'));
+      expect(again.names).toEqual(names);
+      for (const n of names) expect(again.read(n).equals(readFileSync(join(app, n))), n).toBe(true);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Azure cold start of the package (worker stand-in: a recording @azure/functions-core)', () => {
+  const app = join(root, 'dist-package', 'app');
+  const saved = { ...process.env };
+  afterAll(() => {
+    process.env = saved;
+  });
+
+  it('registers every function with the settings the Bicep gives the site and the Key Vault reference unresolved', () => {
+    const settings = siteAppSettings();
+    expect(settings.POSTING_WEBHOOK_SECRET).toMatch(/^@Microsoft\.KeyVault\(SecretUri=https:\/\/kv-example\.vault\.azure\.net\/secrets\/posting-webhook-secret\)$/);
+    useAppSettings(settings);
+    const start = coldStart(app);
+    expect(start.loadErrors).toEqual([]);
+    expect(start.registrations.map((r) => r.name).sort()).toEqual(functionDefinitions.map((d) => d.name).sort());
+    expect(start.errorLog).toEqual([expect.stringMatching(/^CONFIGURATION ERROR: POSTING_WEBHOOK_SECRET is an unresolved Key Vault reference.*every other function runs$/)]);
+    // The host resolves each %SETTING% from the site's settings, with no defaults: each must be there and valid.
+    const schedules = start.registrations.map(triggerOf).filter((t) => t.type === 'timerTrigger');
+    expect(schedules).toHaveLength(functionDefinitions.filter((d) => d.kind === 'timer').length);
+    for (const t of schedules) {
+      const setting = /^%(\w+)%$/.exec(String(t.schedule))?.[1];
+      expect(setting, String(t.function)).toBeDefined();
+      expect(() => parseSchedule(settings[setting!] ?? '(not set)'), setting).not.toThrow();
+    }
+  });
+
+  it('with the reference unresolved, answers the posting callback 503 problem+json naming the setting, and still processes a Service Bus message', async () => {
+    useAppSettings(runnableHere({ ...siteAppSettings(), POSTING_WEBHOOK_SECRET: UNRESOLVED_KEY_VAULT_REFERENCE }, inject('azuriteConnectionString')));
+    const run = invoker(app, coldStart(app));
+    const p = proposalWithActuals({ proposalId: 'COLD-1', lines: 1 });
+    await run.deliver('syncInvoiceProposal', p.invoice, 'cold-1');
+    const read = await run.http('getInvoiceProposal', { method: 'GET', path: 'invoice-proposals/usmf/COLD-1', params: { legalEntity: 'usmf', proposalId: 'COLD-1' } });
+    expect(read).toMatchObject({ status: 200, body: { proposalId: 'COLD-1' } });
+
+    const body = JSON.stringify(postingFor(p.actuals));
+    const posted = await run.http('invoicePosted', { method: 'POST', path: 'invoice-proposals/usmf/COLD-1/posted', params: { legalEntity: 'usmf', proposalId: 'COLD-1' }, body, headers: signedHeaders(body) });
+    expect(posted).toEqual({
+      status: 503,
+      contentType: 'application/problem+json',
+      body: expect.objectContaining({ type: `${PROBLEM_BASE}misconfigured`, status: 503, detail: expect.stringContaining('POSTING_WEBHOOK_SECRET is an unresolved Key Vault reference') }),
+    });
+  });
+
+  it('with the secret resolved, takes a posting callback end to end', async () => {
+    useAppSettings(runnableHere({ ...siteAppSettings(), POSTING_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET }, inject('azuriteConnectionString')));
+    const start = coldStart(app);
+    expect(start.errorLog).toEqual([]);
+    const run = invoker(app, start);
+    const p = proposalWithActuals({ proposalId: 'COLD-2', lines: 2 });
+    await run.deliver('syncInvoiceProposal', p.invoice, 'cold-2');
+    for (const [i, a] of p.actuals.entries()) await run.deliver('syncActuals', a, `cold-2-${i}`);
+    await run.tick('importFromStaging');
+    const body = JSON.stringify(postingFor(p.actuals));
+    const posted = await run.http('invoicePosted', { method: 'POST', path: 'invoice-proposals/usmf/COLD-2/posted', params: { legalEntity: 'usmf', proposalId: 'COLD-2' }, body, headers: signedHeaders(body) });
+    expect(posted.status).toBe(200);
+    const read = await run.http('getInvoiceProposal', { method: 'GET', path: 'invoice-proposals/usmf/COLD-2', params: { legalEntity: 'usmf', proposalId: 'COLD-2' } });
+    expect(read.body).toMatchObject({ proposalId: 'COLD-2', status: 'Posted' });
   });
 });
