@@ -155,6 +155,40 @@ describe('retrieving rows (stand-in for Dataverse)', () => {
   });
 });
 
+describe('creating and deleting rows (stand-in for Dataverse)', () => {
+  it('creates with POST, answering 204 and OData-EntityId, or 201 with the row when asked', async () => {
+    const plain = await call('accounts', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ accountnumber: 'US-002' }) });
+    expect(plain.status).toBe(204);
+    expect(plain.headers.get('OData-EntityId')).toMatch(new RegExp(`^${dv.apiUrl.replace(/[$.]/g, '\\$&')}accounts\\([0-9a-f-]{36}\\)$`));
+    const shown = await call('accounts', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Prefer: 'return=representation' },
+      body: JSON.stringify({ accountnumber: 'US-003' }),
+    });
+    expect(shown.status).toBe(201);
+    expect(await shown.json()).toMatchObject({ accountnumber: 'US-003' });
+  });
+
+  it('deletes only the version If-Match names', async () => {
+    expect((await call(`invoices(${INVOICE})`, { method: 'DELETE', headers: { 'If-Match': 'W/"1"' } })).status).toBe(412);
+    expect((await call(`invoices(${INVOICE})`, { method: 'DELETE' })).status).toBe(204);
+    expect((await call(`invoices(${INVOICE})`, { method: 'DELETE' })).status).toBe(404);
+  });
+});
+
+describe('versionnumbers beyond 2^53 (stand-in for Dataverse)', () => {
+  it('hands them out and writes them exactly, in the row and in the ETag', async () => {
+    const big = await startDataverseSimulator({ firstVersion: 9007199254740993n, seed: { accounts: [{ accountnumber: 'US-001' }] } });
+    try {
+      const text = await (await fetch(`${big.apiUrl}accounts?$select=versionnumber`)).text();
+      expect(text).toContain('"versionnumber":9007199254740993');
+      expect(text).toContain('"@odata.etag":"W/\\"9007199254740993\\""');
+    } finally {
+      await big.close();
+    }
+  });
+});
+
 describe('the request log (stand-in for Dataverse)', () => {
   it('records method, url, headers and time of each request, and asks for no token', async () => {
     const before = Date.now();

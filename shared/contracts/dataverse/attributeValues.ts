@@ -96,8 +96,11 @@ export const dateOnly: Decoder<string> = (value) => dateFromWcfDate(value);
 
 /**
  * An int64 (versionnumber) as its decimal digits, never through a double
- * beyond 2^53: a safe JSON number, an ExactNumber (readDataverseJson kept the
- * digits), or a digit string (the entity's RowVersion property is one).
+ * beyond 2^53. DataContractJsonSerializer writes a primitive in an attribute's
+ * object-typed slot bare (as Microsoft's sample shows for GUIDs, text and
+ * dates), so an Int64 arrives as a JSON number. Accepted: a safe JSON number,
+ * an ExactNumber (readDataverseJson kept the digits of a larger one), or a
+ * digit string (the entity's RowVersion property is one).
  */
 export const int64Text: Decoder<string> = (value) => {
   let digits: string;

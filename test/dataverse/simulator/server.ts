@@ -51,10 +51,12 @@ export type SimulatorOptions = {
   readonly sets?: EntitySets;
   readonly seed?: Readonly<Record<string, readonly Row[]>>;
   readonly port?: number;
+  /** The first versionnumber handed out; set it beyond 2^53 to test that clients keep versions exact. */
+  readonly firstVersion?: bigint;
 };
 
 export async function startDataverseSimulator(options: SimulatorOptions = {}): Promise<DataverseSimulator> {
-  const records = new DataverseRecords(options.sets ?? PROJECT_OPERATIONS_SETS);
+  const records = new DataverseRecords(options.sets ?? PROJECT_OPERATIONS_SETS, options.firstVersion);
   for (const [set, rows] of Object.entries(options.seed ?? {})) records.seed(set, rows);
   const requests: LoggedRequest[] = [];
   const operations: LoggedRequest[] = [];
