@@ -7,7 +7,7 @@ import { useRuntime } from '../shared/runtime';
 import { decideHeader, type ProposalHeader } from '../shared/domain/proposal';
 import { registerEntity } from '../shared/storage/actualRegister';
 import { proposalPartition } from '../shared/storage/keys';
-import { headerEntity } from '../shared/storage/proposals';
+import { headerEntity } from '../shared/storage/proposalRows';
 import { headerFlagEntity, stagedActualEntity } from '../shared/storage/staging';
 import { cpuRatio, interleaved, measured, rawTable, round, row, type BenchContext } from './context';
 import { proposals } from './fixtures';

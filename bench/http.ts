@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 import { Webhook } from 'standardwebhooks';
-import { postInvoice } from '../shared/pipeline/postInvoice';
+import { recordPosting } from '../shared/pipeline/recordPosting';
 import { proposalPartition } from '../shared/storage/keys';
 import { cpuRatio, measured, round, row, type BenchContext } from './context';
 import { postingFor, proposals, seedProcessed } from './fixtures';
 import { startChild, type Child } from './processes';
 import { assert, BENCH_WEBHOOK_SECRET, benchRuntime, median, silentLog } from './support';
 import { target, type BenchRow } from './types';
-import { headerRow } from '../shared/storage/proposals';
+import { headerRow } from '../shared/storage/proposalRows';
 
 interface Load {
   requestsPerSecond: number;
@@ -84,7 +84,7 @@ export async function postingCallbacks(ctx: BenchContext): Promise<BenchRow[]> {
   const set = [...proposals('m6', scale.httpProposals, lines)];
   await seedProcessed(b.rt, set);
   for (const p of set) {
-    const r = await postInvoice(b.rt, p.invoice.legalEntity, p.invoice.proposalId, postingFor(p), silentLog);
+    const r = await recordPosting(b.rt, p.invoice.legalEntity, p.invoice.proposalId, postingFor(p), silentLog);
     assert(r.kind === 'posted', `measurement 6: the first posting of ${p.invoice.proposalId} was ${r.kind}`);
   }
   const items = set.map((p) => ({

@@ -5,7 +5,7 @@ import { proposalPartition } from '../shared/storage/keys';
 import { odata } from '@azure/data-tables';
 import type { BilledSalesActual } from '../shared/contracts/actual';
 import type { ProposalHeader } from '../shared/domain/proposal';
-import { actualEntity, headerEntity, heldEntity, isHeaderRow, lineEntity } from '../shared/storage/proposals';
+import { actualEntity, headerEntity, heldEntity, isHeaderRow, lineEntity } from '../shared/storage/proposalRows';
 import { allShards } from '../shared/storage/staging';
 import { cpuRatio, interleaved, measured, rawTable, round, row, type BenchContext } from './context';
 import { countRows, proposals, seedPending, seedProcessed, type Proposal } from './fixtures';

@@ -5,7 +5,7 @@ import { importFromStaging } from '../shared/pipeline/importFromStaging';
 import { randomUUID } from 'node:crypto';
 import { HttpRequest, type HttpResponseInit } from '@azure/functions';
 import { Webhook } from 'standardwebhooks';
-import invoicePosted from '../functions/invoicePosted';
+import recordPosting from '../functions/recordPosting';
 import { resetSettings } from '../shared/config';
 import { dispatchAccountingUpdates } from '../shared/pipeline/dispatchAccountingUpdates';
 import { RECEIPT_DAYS_KEPT } from '../shared/storage/webhookReceipts';
@@ -73,7 +73,7 @@ export async function operationCounts(ctx: BenchContext, importPerActual: number
           headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': webhook.sign(id, at, body) },
           body: { string: body },
         });
-        const response = (await invoicePosted.handler(request, deliveryContext(id))) as HttpResponseInit;
+        const response = (await recordPosting.handler(request, deliveryContext(id))) as HttpResponseInit;
         assert(response.status === 200, `measurement 7: posting answered ${response.status}`);
       };
       postingFirst = await perUnit(b, set, post);
@@ -132,7 +132,7 @@ export async function operationCounts(ctx: BenchContext, importPerActual: number
       }),
       row({
         id: '7d',
-        name: `storage requests per posting callback (${lines}-line proposal, first posting, through the invoicePosted function)`,
+        name: `storage requests per posting callback (${lines}-line proposal, first posting, through the recordPosting function)`,
         unit: 'requests',
         figures: [withoutLocalOutbound(postingFirst)],
         target: target.reported(),

@@ -1,6 +1,6 @@
 import { defineFunction } from '../shared/hosting/definition';
 import { inboundHandler } from '../shared/hosting/serviceBusAdapter';
-import { receiveProposal } from '../shared/pipeline/receiveProposal';
+import { syncInvoiceProposal } from '../shared/pipeline/syncInvoiceProposal';
 import { QUEUES, SERVICE_BUS_CONNECTION } from '../shared/queues';
 
 /** Step 1: a confirmed pro forma invoice becomes a project invoice proposal. */
@@ -9,5 +9,5 @@ export default defineFunction({
   name: 'syncInvoiceProposal',
   queueName: QUEUES.proposals,
   connection: SERVICE_BUS_CONNECTION,
-  handler: inboundHandler(QUEUES.proposals, receiveProposal),
+  handler: inboundHandler(QUEUES.proposals, syncInvoiceProposal),
 });

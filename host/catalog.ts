@@ -2,7 +2,7 @@ import dispatchAccountingUpdates from '../functions/dispatchAccountingUpdates';
 import getActual from '../functions/getActual';
 import getInvoiceProposal from '../functions/getInvoiceProposal';
 import importFromStaging from '../functions/importFromStaging';
-import invoicePosted from '../functions/invoicePosted';
+import recordPosting from '../functions/recordPosting';
 import rejectProposalWrites from '../functions/rejectProposalWrites';
 import syncActuals from '../functions/syncActuals';
 import syncInvoiceProposal from '../functions/syncInvoiceProposal';
@@ -17,7 +17,7 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   syncActuals,
   importFromStaging,
   dispatchAccountingUpdates,
-  invoicePosted,
+  recordPosting,
   getInvoiceProposal,
   getActual,
   rejectProposalWrites,

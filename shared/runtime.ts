@@ -51,7 +51,7 @@ export async function createRuntime(s: Settings, options: RuntimeOptions = {}): 
     register: new ActualRegister(tables.actuals),
     quarantine: new QuarantineStore(tables.quarantine),
     outbox: new OutboxIndex(tables.outbox),
-    webhookReceipts: new WebhookReceipts(tables.webhookIds),
+    webhookReceipts: new WebhookReceipts(tables.webhookReceipts),
     sender,
     now: () => new Date(),
     close: async () => {

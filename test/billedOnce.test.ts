@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actual } from '../shared/contracts/actual';
 import type { ConfirmedInvoice } from '../shared/contracts/invoiceProposal';
-import { formatMoney, parseMoney, sumMoney } from '../shared/domain/money';
+import { formatMoney, parseMoney, sumMoney } from '../shared/contracts/money';
 import { importFromStaging } from '../shared/pipeline/importFromStaging';
-import { postInvoice } from '../shared/pipeline/postInvoice';
+import { recordPosting } from '../shared/pipeline/recordPosting';
 import { readActual, readProposal } from '../shared/pipeline/readModels';
 import { stageActual } from '../shared/pipeline/stageActual';
 import { QUEUES } from '../shared/queues';
@@ -89,14 +89,14 @@ describe('an actual is billed at most once', () => {
     const { x, headerA, headerB } = twoProposals('f22');
     for (const m of [headerMessage(headerA), headerMessage(headerB), actualMessage(x)]) await deliver(rt, m);
     await importNow();
-    expect((await postInvoice(rt, 'usmf', 'f22-A', postingFor([x]), quiet)).kind).toBe('posted');
+    expect((await recordPosting(rt, 'usmf', 'f22-A', postingFor([x]), quiet)).kind).toBe('posted');
     const d = { source: QUEUES.actuals, messageId: 'move-f22', body: JSON.stringify({ ...x, version: 2, proposalId: 'f22-B' }) };
     const outcome = await stageActual(rt, d, quiet, () => importNow());
     expect(outcome.kind).toBe('quarantined');
     expect(outcome.detail).toMatch(/posted/);
     await importNow();
     expect(await linesOf('usmf', 'f22-B')).toEqual([]);
-    expect((await postInvoice(rt, 'usmf', 'f22-B', postingFor([x]), quiet)).kind).toBe('conflict');
+    expect((await recordPosting(rt, 'usmf', 'f22-B', postingFor([x]), quiet)).kind).toBe('conflict');
   });
 
   it('finding 3: version 2 naming another legal entity is the same actual: it moves there, it is not billed in both', async () => {
@@ -108,8 +108,8 @@ describe('an actual is billed at most once', () => {
     await importNow();
     expect(await linesOf('usmf', 'f3-A')).toEqual([]);
     expect(await linesOf('demf', 'f3-B')).toEqual([`${x.actualId}@${x.amount}`]);
-    expect((await postInvoice(rt, 'usmf', 'f3-A', postingFor([x]), quiet)).kind).toBe('conflict');
-    expect((await postInvoice(rt, 'demf', 'f3-B', postingFor([x]), quiet)).kind).toBe('posted');
+    expect((await recordPosting(rt, 'usmf', 'f3-A', postingFor([x]), quiet)).kind).toBe('conflict');
+    expect((await recordPosting(rt, 'demf', 'f3-B', postingFor([x]), quiet)).kind).toBe('posted');
     expect(await readActual(rt, 'usmf', x.actualId)).toBeUndefined(); // found by id, shown where it is now
     expect((await readActual(rt, 'demf', x.actualId))!).toMatchObject({ legalEntity: 'demf', proposalId: 'f3-B', billingStatus: 'CustomerInvoicePosted' });
   });
@@ -140,7 +140,7 @@ describe('an actual is billed at most once', () => {
     const { x, headerA, headerB } = twoProposals('f5');
     for (const m of [headerMessage(headerA), headerMessage(headerB), actualMessage(x)]) await deliver(rt, m);
     await importNow();
-    await postInvoice(rt, 'usmf', 'f5-A', postingFor([x], { voucher: 'VOU-F5' }), quiet);
+    await recordPosting(rt, 'usmf', 'f5-A', postingFor([x], { voucher: 'VOU-F5' }), quiet);
     // A later version, on the same proposal with another amount: refused, because the posted invoice keeps version 1.
     expect((await deliver(rt, actualMessage({ ...x, version: 2, amount: '1.00', price: '1.00', quantity: '1' }))).kind).toBe('quarantined');
     await importNow();
@@ -166,7 +166,7 @@ describe('an actual is billed at most once', () => {
     expect((await readProposal(rt, 'usmf', 'f8-C'))!.warnings).toEqual([expect.stringMatching(/^corrects proposal f8-O, which is not posted \(status AwaitingLines\)/)]);
     await deliver(rt, actualMessage(original.actuals[0]!));
     await importNow();
-    await postInvoice(rt, 'usmf', 'f8-O', postingFor(original.actuals), quiet);
+    await recordPosting(rt, 'usmf', 'f8-O', postingFor(original.actuals), quiet);
     expect((await readProposal(rt, 'usmf', 'f8-C'))!.warnings).toEqual([]);
   });
 
@@ -180,7 +180,7 @@ describe('an actual is billed at most once', () => {
     const view = (await readProposal(rt, 'usmf', 'f8-R'))!;
     expect(view).toMatchObject({ status: 'LinesCreated', invoiceType: 'CreditNote' });
     expect(view.lines.every((l) => parseMoney(l.amount) < 0n)).toBe(true);
-    const posted = await postInvoice(rt, 'usmf', 'f8-R', postingFor(reversal), quiet);
+    const posted = await recordPosting(rt, 'usmf', 'f8-R', postingFor(reversal), quiet);
     expect(posted).toMatchObject({ kind: 'posted', receipt: { invoiceType: 'CreditNote', lineCount: 2 } });
     expect((await readActual(rt, 'usmf', reversal[0]!.actualId))!.accounting).toMatchObject({ accountingAmount: reversal[0]!.amount });
   });
@@ -195,7 +195,7 @@ describe('an actual is billed at most once', () => {
     await importNow();
     expect(await linesOf('usmf', 'f8-G')).toEqual([`a1b2c3d4-0000-4000-8000-00000000f8ab@${x.amount}`]);
     expect((await readActual(rt, 'usmf', x.actualId))!.status).toBe('Processed');
-    const posting = await postInvoice(rt, 'usmf', 'f8-G', postingFor([{ actualId: x.actualId, amount: x.amount }]), quiet);
+    const posting = await recordPosting(rt, 'usmf', 'f8-G', postingFor([{ actualId: x.actualId, amount: x.amount }]), quiet);
     expect(posting.kind).toBe('posted');
   });
 
@@ -215,7 +215,7 @@ describe('an actual is billed at most once', () => {
 describe('a webhook-id names one callback', () => {
   it('finding 6: the same id for another proposal is refused with 422; the same request still answers as the first did', async () => {
     // Through the HTTP handler, because the webhook-id lives in the signed request, not in the posting.
-    const { handlePostingCallback } = await import('../shared/http/postingCallback');
+    const { recordPostingCallback } = await import('../shared/http/postingCallback');
     const { httpRequest, serviceBusContext } = await import('./support/builders');
     const { signedHeaders } = await import('./support/posting');
     const { TEST_WEBHOOK_SECRET } = await import('./support/runtime');
@@ -223,7 +223,7 @@ describe('a webhook-id names one callback', () => {
     for (const p of ps) for (const m of [headerMessage(p.invoice), ...p.actuals.map(actualMessage)]) await deliver(rt, m);
     await importNow();
     const call = (proposalId: string, body: string, headers: Record<string, string>) =>
-      handlePostingCallback(
+      recordPostingCallback(
         httpRequest({ method: 'POST', url: 'http://x', params: { legalEntity: 'usmf', proposalId }, body, headers }),
         serviceBusContext(),
         { secrets: [TEST_WEBHOOK_SECRET], runtime: async () => rt },

@@ -1,13 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { HttpResponseInit } from '@azure/functions';
 import importFunction from '../functions/importFromStaging';
-import invoicePosted from '../functions/invoicePosted';
+import recordPosting from '../functions/recordPosting';
 import getInvoiceProposal from '../functions/getInvoiceProposal';
 import getActual from '../functions/getActual';
 import syncActuals from '../functions/syncActuals';
 import syncInvoiceProposal from '../functions/syncInvoiceProposal';
 import { TableOutbound } from '../shared/messaging/accountingUpdates';
-import { formatMoney, sumMoney } from '../shared/domain/money';
+import { formatMoney, sumMoney } from '../shared/contracts/money';
 import type { Runtime } from '../shared/runtime';
 import type { HttpFunction, ServiceBusFunction } from '../shared/hosting/definition';
 import { httpRequest, proposalWithActuals, serviceBusContext } from './support/builders';
@@ -99,7 +99,7 @@ describe('the whole story: confirm, stage, import, post (handlers driven against
     for (const [i, p] of proposals.entries()) {
       const posting = postingFor(p.actuals, { customerInvoiceId: `CIV-${i}`, voucher: `VOU-${i}`, accountingCurrency: p.invoice.currency });
       const body = JSON.stringify(posting);
-      const res = await call(invoicePosted, {
+      const res = await call(recordPosting, {
         method: 'POST',
         url: 'http://x',
         params: { legalEntity: p.invoice.legalEntity, proposalId: p.invoice.proposalId },

@@ -3,7 +3,7 @@ import { ServiceBusOutbound } from '../shared/messaging/serviceBus';
 import { TableOutbound, type AccountingUpdateSender, type OutboundMessage } from '../shared/messaging/accountingUpdates';
 import { dispatchAccountingUpdates } from '../shared/pipeline/dispatchAccountingUpdates';
 import { useRuntime, type Runtime } from '../shared/runtime';
-import { formatMoney, sumMoney } from '../shared/domain/money';
+import { formatMoney, sumMoney } from '../shared/contracts/money';
 import { actual, invoice, proposalWithActuals } from './support/builders';
 import { postingFor } from './support/posting';
 import { getActualView, getProposal, post, runImport, sendActual, sendHeader, writeProposal } from './support/story';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
-import invoicePosted from '../functions/invoicePosted';
+import recordPosting from '../functions/recordPosting';
 import { checkPostingSecrets, readSettings } from '../shared/config';
 import { PROBLEM_BASE } from '../shared/http/problem';
 import { createRuntime, useRuntime } from '../shared/runtime';
@@ -128,13 +128,13 @@ describe('the signature is checked before any storage access', () => {
     const body = JSON.stringify(postingFor([{ actualId: 'x', amount: '1.00' }]));
     const params = { legalEntity: 'usmf', proposalId: 'P-1' };
     requests = 0;
-    const unsigned = await invoicePosted.handler(httpRequest({ method: 'POST', url: 'http://x', params, body, headers: { 'content-type': 'application/json' } }), serviceBusContext());
+    const unsigned = await recordPosting.handler(httpRequest({ method: 'POST', url: 'http://x', params, body, headers: { 'content-type': 'application/json' } }), serviceBusContext());
     expect(unsigned).toMatchObject({ status: 401 });
     expect(requests).toBe(0);
-    const forged = await invoicePosted.handler(httpRequest({ method: 'POST', url: 'http://x', params, body, headers: signedHeaders(body, { secret: UNKNOWN_SECRET }) }), serviceBusContext());
+    const forged = await recordPosting.handler(httpRequest({ method: 'POST', url: 'http://x', params, body, headers: signedHeaders(body, { secret: UNKNOWN_SECRET }) }), serviceBusContext());
     expect(forged).toMatchObject({ status: 401 });
     expect(requests).toBe(0);
-    const signed = await invoicePosted.handler(httpRequest({ method: 'POST', url: 'http://x', params, body, headers: signedHeaders(body) }), serviceBusContext());
+    const signed = await recordPosting.handler(httpRequest({ method: 'POST', url: 'http://x', params, body, headers: signedHeaders(body) }), serviceBusContext());
     expect(signed).toMatchObject({ status: 404 });
     expect(requests).toBeGreaterThan(0);
   });

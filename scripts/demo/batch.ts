@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Actual } from '../../shared/contracts/actual';
 import type { ConfirmedInvoice } from '../../shared/contracts/invoiceProposal';
 import type { Posting } from '../../shared/contracts/posting';
-import { formatMoney, sumMoney } from '../../shared/domain/money';
+import { formatMoney, sumMoney } from '../../shared/contracts/money';
 import { timesExact, timesToCents } from './money';
 import { seededRandom } from '../seededRandom';
 

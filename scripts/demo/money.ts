@@ -1,7 +1,7 @@
-import { formatMoney, parseMoney, type Money } from '../../shared/domain/money';
+import { formatMoney, parseMoney, type Money } from '../../shared/contracts/money';
 
 /**
- * Decimal helpers on top of shared/domain/money.ts for the demo: products and
+ * Decimal helpers on top of shared/contracts/money.ts for the demo: products and
  * cent rounding in bigint micro-units, never a binary float.
  */
 const MICRO_SQUARED_PER_CENT = 10n ** 10n; // a product of two micro-unit values has scale 10^12

@@ -1,4 +1,4 @@
-import { sumMoney, type Money } from '../../shared/domain/money';
+import { sumMoney, type Money } from '../../shared/contracts/money';
 import { forPeople } from './money';
 
 /** One row of the reconciliation table: what the integration says about one proposal. */

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadLocalEnvironment } from '../../host/localSettings';
 import type { LocalHost } from '../../host/localHost';
-import { formatMoney, sameAmount, sumMoney } from '../../shared/domain/money';
+import { formatMoney, sameAmount, sumMoney } from '../../shared/contracts/money';
 import type { ActualView, ProposalView } from '../../shared/domain/views';
 import type { OutboundMessage } from '../../shared/messaging/accountingUpdates';
 import { postingSecrets } from '../../shared/http/webhookSignature';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MONEY_PATTERN } from '../domain/money';
+import { MONEY_PATTERN } from './money';
 
 /** Control characters never belong in an identifier (they would also be illegal in a table key). */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;

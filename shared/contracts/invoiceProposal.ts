@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isMoney, parseMoney, sumMoney } from '../domain/money';
+import { isMoney, parseMoney, sumMoney } from './money';
 import { currency, identifier, isoDate, legalEntity, money, nullsAsAbsent, rowId, rowVersion } from './common';
 
 /** A confirmed pro forma invoice from Dataverse (queue project-invoice-proposals), docs/design.md#confirmed-pro-forma-invoice. */

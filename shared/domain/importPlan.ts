@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BilledSalesActual } from '../contracts/actual';
-import { formatMoney, parseMoney, sumMoney } from './money';
+import { formatMoney, parseMoney, sumMoney } from '../contracts/money';
 import { awaitingReason, departedReason, type ProposalHeader, type ProposalStatus } from './proposal';
 
 /** A proposal line: one billed sales actual, numbered in a stable order. */

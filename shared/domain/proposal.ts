@@ -1,5 +1,5 @@
 import type { ConfirmedInvoice } from '../contracts/invoiceProposal';
-import { sameAmount } from './money';
+import { sameAmount } from '../contracts/money';
 
 export type ProposalStatus = 'AwaitingLines' | 'LinesCreated' | 'Posted' | 'Error';
 

@@ -1,5 +1,5 @@
 import type { Actual, BilledSalesActual } from '../contracts/actual';
-import { parseMoney } from './money';
+import { parseMoney } from '../contracts/money';
 import type { ProposalLine } from './importPlan';
 import type { ProposalHeader, ProposalStatus } from './proposal';
 import type { RefusedVersion } from './register';

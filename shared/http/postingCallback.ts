@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { postInvoice, type PostingResult } from '../pipeline/postInvoice';
+import { recordPosting, type PostingResult } from '../pipeline/recordPosting';
 import type { Runtime } from '../runtime';
 import { firstField, problem } from './problem';
 import { parseJson, readBodyText, routeParams } from './request';
@@ -30,7 +30,7 @@ function toResponse(r: PostingResult): HttpResponseInit {
  * applied posting's answer is remembered: Standard Webhooks senders retry a
  * non-2xx answer with the same id, and that retry deserves a fresh look.
  */
-export async function handlePostingCallback(
+export async function recordPostingCallback(
   request: HttpRequest,
   context: InvocationContext,
   deps: { secrets: readonly string[]; runtime: () => Promise<Runtime> },
@@ -60,7 +60,7 @@ export async function handlePostingCallback(
     return problem('conflict', `webhook-id: callback ${signed.webhookId} is being processed right now; retry shortly`, { field: 'webhook-id', headers: { 'retry-after': '5' } });
   }
   try {
-    const response = toResponse(await postInvoice(rt, legalEntity, proposalId, json.value, context));
+    const response = toResponse(await recordPosting(rt, legalEntity, proposalId, json.value, context));
     if ((response.status ?? 200) < 300) await rt.webhookReceipts.answer(signed.webhookId, signedAt, claim.etag, { status: response.status ?? 200, body: response.jsonBody });
     else await rt.webhookReceipts.release(signed.webhookId, signedAt, claim.etag);
     return response;

@@ -1,9 +1,6 @@
-import type { TransactionAction } from '@azure/data-tables';
 import { accountingUpdateMessage } from '../messaging/accountingUpdates';
-import { chunk, MAX_BATCH } from '../storage/batches';
 import { isPreconditionFailed } from '../storage/conditions';
 import { parseProposalPartition } from '../storage/keys';
-import { postedEntity } from '../storage/proposals';
 import { allShards } from '../storage/staging';
 import type { ProposalHeader } from '../domain/proposal';
 import type { Logger, Runtime } from '../runtime';
@@ -48,15 +45,7 @@ export async function dispatchPosting(rt: Runtime, proposal: string, postingId: 
   );
   await rt.sender.send(messages);
 
-  const sentAt = rt.now().toISOString();
-  for (const batch of chunk(unsent, MAX_BATCH)) {
-    const actions: TransactionAction[] = batch.map((r) => ['update', postedEntity(proposal, { ...r.value, sentAt }), 'Replace', { etag: r.etag }]);
-    try {
-      await rt.proposals.client.submitTransaction(actions);
-    } catch (e) {
-      if (!isPreconditionFailed(e)) throw e; // another instance marked them first
-    }
-  }
+  await rt.proposals.markSent(proposal, unsent, rt.now().toISOString());
   return { state: 'sent', sent: messages.length };
 }
 

@@ -1,10 +1,9 @@
-import type { TransactionAction } from '@azure/data-tables';
 import type { BilledSalesActual } from '../contracts/actual';
 import { planImport, type ImportPlan } from '../domain/importPlan';
-import { commitToPartition, MAX_BATCH } from '../storage/batches';
-import { deleteIfPresent, isPreconditionFailed, withOptimisticRetry } from '../storage/conditions';
+import { MAX_BATCH } from '../storage/batches';
+import { withOptimisticRetry } from '../storage/conditions';
 import { parseProposalPartition } from '../storage/keys';
-import { actualEntity, conditionalWrite, departedEntity, headerEntity, heldEntity, lineEntity, type ProposalPartition } from '../storage/proposals';
+import type { ProposalPartition } from '../storage/proposals';
 import { allShards, type StagedGroup, type StagedRow, type StagingStore } from '../storage/staging';
 import type { Logger, Runtime } from '../runtime';
 
@@ -33,53 +32,6 @@ function outcomeOf(part: ProposalPartition, plan: ImportPlan): ProposalOutcome {
 }
 
 /**
- * Writes the plan: the held marker and parked actuals and lines first, the header last, with the ETag it
- * was read with. When the partition was `assumed` rather than read, the marker is created (a 409 if the
- * partition held actuals after all, before anything is written) and the header is written even unchanged,
- * so that its ETag proves the header the plan used is still the current one; no build can exist yet then,
- * so its lines are created rather than upserted.
- *
- * The header goes as a Merge: headerEntity always carries every property of the header row, so the row
- * ends up exactly as with Replace, and Azurite updates it in place instead of deleting and re-inserting it
- * (its delete costs time in proportion to the whole table).
- */
-async function writePlan(rt: Runtime, part: ProposalPartition, plan: ImportPlan, options: ImportOptions, assumed: boolean): Promise<void> {
-  const pk = part.partitionKey;
-  const rows: TransactionAction[] = [];
-  const holdsMore = plan.toPark.length + plan.toDepart.length > 0;
-  if (holdsMore && assumed) rows.push(['create', heldEntity(pk)]);
-  else if (holdsMore && !part.held) rows.push(['upsert', heldEntity(pk), 'Replace']);
-  // A parked version and a departure share the actual's row: each replaces whichever the partition held, with its ETag.
-  const etagOf = (actualId: string) => (part.actuals.get(actualId) ?? part.departed.get(actualId))?.etag;
-  for (const a of plan.toPark) rows.push(conditionalWrite(actualEntity(pk, a), etagOf(a.actualId)));
-  for (const d of plan.toDepart) rows.push(conditionalWrite(departedEntity(pk, d), etagOf(d.actualId)));
-  const build = plan.header?.activeBuild;
-  if (build) for (const line of plan.lines) rows.push(assumed ? ['create', lineEntity(pk, build, line)] : ['upsert', lineEntity(pk, build, line), 'Replace']);
-  const beforeBatch = options.beforeBatch && ((i: number, n: number) => options.beforeBatch!(pk, i, n));
-  if (part.header && (plan.header || assumed)) {
-    const header = { ...part.header.value, ...plan.header };
-    await commitToPartition(rt.proposals.client, rows, ['update', headerEntity(pk, header), 'Merge', { etag: part.header.etag }], beforeBatch);
-  } else if (rows.length) {
-    // No header to commit: parked actuals are plain data, each row guarded by its own ETag.
-    await commitToPartition(rt.proposals.client, rows, undefined, beforeBatch);
-  }
-}
-
-/** Line rows of builds that are no longer the proposal's lines. Deleted with their ETags, so a rebuild in flight keeps its rows. */
-async function collectGarbage(rt: Runtime, part: ProposalPartition, activeBuild: string | null): Promise<void> {
-  for (const [build, lines] of part.builds) {
-    if (build === activeBuild) continue;
-    for (const l of lines) {
-      try {
-        await deleteIfPresent(() => rt.proposals.client.deleteEntity(part.partitionKey, l.rowKey, { etag: l.etag }));
-      } catch (e) {
-        if (!isPreconditionFailed(e)) throw e;
-      }
-    }
-  }
-}
-
-/**
  * The partition as the staged rows describe it, without reading it: the header from the newest flag row
  * (as syncInvoiceProposal wrote it, with that write's ETag) or from one point read, and nothing held.
  * Only for groups that stage actuals: parking them creates the held marker, which checks the assumption.
@@ -92,6 +44,8 @@ async function assumedPartition(rt: Runtime, group: StagedGroup): Promise<Propos
 }
 
 const isHeaderFlag = (r: StagedRow) => !r.actual && !r.departure;
+
+const beforeBatchOf = (options: ImportOptions, proposal: string) => options.beforeBatch && ((i: number, n: number) => options.beforeBatch!(proposal, i, n));
 
 async function importProposal(rt: Runtime, group: StagedGroup, options: ImportOptions, log: Logger, sweeper: StagedRowSweeper) {
   const staged = group.rows.flatMap((r) => (r.actual ? [r.actual] : []));
@@ -106,7 +60,7 @@ async function importProposal(rt: Runtime, group: StagedGroup, options: ImportOp
     if (assumed) {
       const plan = planImport({ header: assumed.header?.value, known: [], staged, leaving });
       if (plan.toPark.length || plan.toDepart.length) {
-        await writePlan(rt, assumed, plan, options, true);
+        await rt.proposals.commitPlan(assumed, plan, true, beforeBatchOf(options, group.proposal));
         return { part: assumed, plan };
       }
     }
@@ -114,7 +68,7 @@ async function importProposal(rt: Runtime, group: StagedGroup, options: ImportOp
     const known: BilledSalesActual[] = [...part.actuals.values()].map((s) => s.value);
     const departed = [...part.departed.values()].map((s) => s.value);
     const plan = planImport({ header: part.header?.value, known, departed, staged, leaving });
-    await writePlan(rt, part, plan, options, false);
+    await rt.proposals.commitPlan(part, plan, false, beforeBatchOf(options, group.proposal));
     return { part, plan };
   });
 
@@ -125,7 +79,7 @@ async function importProposal(rt: Runtime, group: StagedGroup, options: ImportOp
   // Old builds go before the staged rows do: a crash in between leaves the rows staged, so the next run
   // reads the partition again and finishes the clean-up (the other way round, nothing would ever come back for it).
   const activeBuild = plan.header ? plan.header.activeBuild : (part.header?.value.activeBuild ?? null);
-  if (part.builds.size > (activeBuild && part.builds.has(activeBuild) ? 1 : 0)) await collectGarbage(rt, part, activeBuild);
+  if (part.builds.size > (activeBuild && part.builds.has(activeBuild) ? 1 : 0)) await rt.proposals.dropSupersededBuilds(part, activeBuild);
   await sweeper.remove(group.rows);
 
   const outcome = outcomeOf(part, plan);

@@ -4,7 +4,7 @@ import type { ProposalLine } from '../domain/importPlan';
 import type { ProposalHeader } from '../domain/proposal';
 import { actualView, correctionWarnings, proposalView, type ActualView, type ProposalView } from '../domain/views';
 import { proposalPartition } from '../storage/keys';
-import { lineRow, postedRow, type PostedLine } from '../storage/proposals';
+import { lineRow, postedRow, type PostedLine } from '../storage/proposalRows';
 import type { Runtime } from '../runtime';
 
 /** Flags of a corrective invoice, from its original's header as it is now (one point read, correctives only). */

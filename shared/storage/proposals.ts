@@ -1,127 +1,43 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
-import type { BilledSalesActual } from '../contracts/actual';
-import type { Departed, ProposalLine } from '../domain/importPlan';
-import { takeDownFor, type ProposalHeader } from '../domain/proposal';
-import type { PostingLine } from '../contracts/posting';
-import { encodeKeyPart, prefixEnd } from './keys';
-import { isNotFound } from './conditions';
+import type { Posting } from '../contracts/posting';
+import type { ImportPlan, ProposalLine } from '../domain/importPlan';
+import { takeDownFor, type PostingRecord, type ProposalHeader } from '../domain/proposal';
+import { chunk, commitToPartition, MAX_BATCH } from './batches';
+import { deleteIfPresent, isNotFound, isPreconditionFailed } from './conditions';
+import { prefixEnd } from './keys';
+import {
+  actualEntity,
+  actualRow,
+  conditionalWrite,
+  departedEntity,
+  headerEntity,
+  headerRow,
+  heldEntity,
+  heldOrDeparted,
+  isHeaderRow,
+  json,
+  lineEntity,
+  postedEntity,
+  type Holding,
+  type PostedLine,
+  type ProposalPartition,
+  type Row,
+  type Stored,
+} from './proposalRows';
+
+export type { Holding, PostedLine, ProposalPartition, Stored } from './proposalRows';
+
+/** Called before each table transaction of a multi-transaction commit (crash tests stop the process there). */
+export type BeforeBatch = (index: number, total: number) => Promise<void> | void;
 
 /**
- * The proposals table: one partition per proposal (docs/storage.md).
- *   header                            the proposal header (status, active build, posting)
- *   actual|{actualId}                 latest version of each billed sales actual it holds, or the
- *                                     departure of one that is no longer its own (see Departed)
- *   line|{build}|{actualId}           its lines; only the header's activeBuild is visible
- *   posted|{postingId}|{actualId}     accounting details per actual, and the outbox flag
- *   held|{partition}                  exists once any actual row does (see heldEntity)
+ * The proposals table: one partition per proposal, holding its header, the
+ * actuals it holds, its lines and its postings (docs/storage.md). The store
+ * owns every write to it; callers hand it a decision (a plan, a posting) and
+ * it turns that into conditional table operations.
  */
-/**
- * The header's row key repeats the partition key. Azure does not need that, but
- * Azurite looks rows up by RowKey before PartitionKey, so a row key shared by
- * every partition would make each local point read scan every proposal.
- */
-export const headerRow = (pk: string) => `header|${pk}`;
-export const isHeaderRow = (rowKey: string) => rowKey.startsWith('header|');
-export const actualRow = (actualId: string) => `actual|${encodeKeyPart(actualId)}`;
-export const lineRow = (build: string, actualId: string) => `line|${build}|${encodeKeyPart(actualId)}`;
-export const postedRow = (postingId: string, actualId: string) => `posted|${postingId}|${encodeKeyPart(actualId)}`;
-
-export interface Stored<T> {
-  value: T;
-  etag: string;
-}
-
-export interface PostedLine extends PostingLine {
-  postingId: string;
-  /** When the accounting update was handed to Service Bus; null while it waits in the outbox. */
-  sentAt: string | null;
-}
-
-/**
- * The "held" marker: written in the first transaction that writes any
- * `actual|` row of the partition, and never removed, so it exists exactly when
- * the partition holds actuals. Import from staging may then skip reading a
- * partition whose header it already has: it *creates* the marker in its first
- * transaction, which fails (409, nothing written) if anything was held after
- * all, and the import reads the partition and tries again.
- *
- * Its row key repeats the partition key only to be unique per row: Azurite
- * indexes RowKey before PartitionKey, so a row key shared by every partition
- * (like `header`) costs a scan of all of them on each lookup there. Azure
- * Table Storage looks up PartitionKey first and does not care.
- */
-export const heldRow = (pk: string) => `held|${pk}`;
-export const heldEntity = (pk: string) => ({ partitionKey: pk, rowKey: heldRow(pk) });
-
-/** The header and what one partition holds of one actual (ProposalStore.holding). */
-export interface Holding {
-  header: Stored<ProposalHeader> | undefined;
-  actual: Stored<BilledSalesActual> | undefined;
-  departed: Stored<Departed> | undefined;
-}
-
-/** Everything one proposal's partition holds, as read in one query. */
-export interface ProposalPartition {
-  partitionKey: string;
-  header: Stored<ProposalHeader> | undefined;
-  /** The held marker exists (see heldEntity). */
-  held: boolean;
-  actuals: Map<string, Stored<BilledSalesActual>>;
-  /** Actuals that left the proposal, through which version (same row keys as `actuals`; an id is in one map or the other). */
-  departed: Map<string, Stored<Departed>>;
-  /** Line rows of every build, keyed by build id. */
-  builds: Map<string, { rowKey: string; etag: string; line: ProposalLine }[]>;
-  posted: Map<string, Stored<PostedLine>[]>;
-}
-
-type Row = { partitionKey: string; rowKey: string; etag: string; json?: string };
-
-const json = (row: Row) => JSON.parse(row.json ?? 'null');
-
-export function headerEntity(pk: string, h: ProposalHeader) {
-  return {
-    partitionKey: pk,
-    rowKey: headerRow(pk),
-    status: h.status,
-    version: String(h.invoice.version),
-    activeBuild: h.activeBuild ?? '',
-    json: JSON.stringify(h),
-  };
-}
-export const actualEntity = (pk: string, a: BilledSalesActual) => ({
-  partitionKey: pk,
-  rowKey: actualRow(a.actualId),
-  version: String(a.version),
-  amount: a.amount,
-  json: JSON.stringify(a),
-});
-/** A departure lives in the actual's own row, so a parked version and its departure can never both exist. */
-export const departedEntity = (pk: string, d: Departed) => ({
-  partitionKey: pk,
-  rowKey: actualRow(d.actualId),
-  version: String(d.through),
-  json: JSON.stringify({ departed: d }),
-});
-export const lineEntity = (pk: string, build: string, l: ProposalLine) => ({
-  partitionKey: pk,
-  rowKey: lineRow(build, l.actual.actualId),
-  lineNumber: l.lineNumber,
-  amount: l.actual.amount,
-  json: JSON.stringify(l),
-});
-export const postedEntity = (pk: string, p: PostedLine) => ({
-  partitionKey: pk,
-  rowKey: postedRow(p.postingId, p.actualId),
-  sentAt: p.sentAt ?? '',
-  json: JSON.stringify(p),
-});
-
 export class ProposalStore {
   constructor(private readonly table: TableClient) {}
-
-  get client(): TableClient {
-    return this.table;
-  }
 
   async read(pk: string): Promise<ProposalPartition> {
     const part: ProposalPartition = { partitionKey: pk, header: undefined, held: false, actuals: new Map(), departed: new Map(), builds: new Map(), posted: new Map() };
@@ -131,9 +47,9 @@ export class ProposalStore {
       if (isHeaderRow(row.rowKey)) part.header = { value: json(row), etag: row.etag };
       else if (kind === 'held') part.held = true;
       else if (kind === 'actual') {
-        const held = json(row) as BilledSalesActual | { departed: Departed };
+        const held = heldOrDeparted(row);
         if ('departed' in held) part.departed.set(held.departed.actualId, { value: held.departed, etag: row.etag });
-        else part.actuals.set(held.actualId, { value: held, etag: row.etag });
+        else part.actuals.set(held.actual.actualId, { value: held.actual, etag: row.etag });
       } else if (kind === 'line') {
         const list = part.builds.get(a!) ?? [];
         list.push({ rowKey: row.rowKey, etag: row.etag, line: json(row) });
@@ -182,9 +98,9 @@ export class ProposalStore {
     for await (const row of this.table.listEntities<Row>({ queryOptions: { filter, select: ['RowKey', 'json'] } })) {
       if (isHeaderRow(row.rowKey)) found.header = { value: json(row), etag: row.etag };
       else {
-        const held = json(row) as BilledSalesActual | { departed: Departed };
+        const held = heldOrDeparted(row);
         if ('departed' in held) found.departed = { value: held.departed, etag: row.etag };
-        else found.actual = { value: held, etag: row.etag };
+        else found.actual = { value: held.actual, etag: row.etag };
       }
     }
     return found;
@@ -213,6 +129,78 @@ export class ProposalStore {
     await this.table.submitTransaction(rows);
   }
 
+  /**
+   * Writes an import plan: the held marker and parked actuals, departures and
+   * lines first, the header last, with the ETag it was read with (the commit
+   * point, docs/storage.md "Builds"). When the partition was `assumed` rather
+   * than read, the marker is created (a 409 if the partition held actuals after
+   * all, before anything is written) and the header is written even unchanged,
+   * so that its ETag proves the header the plan used is still the current one;
+   * no build can exist yet then, so its lines are created rather than upserted.
+   *
+   * The header goes as a Merge: headerEntity always carries every property of
+   * the header row, so the row ends up exactly as with Replace, and Azurite
+   * updates it in place instead of deleting and re-inserting it (its delete
+   * costs time in proportion to the whole table).
+   */
+  async commitPlan(part: ProposalPartition, plan: ImportPlan, assumed: boolean, beforeBatch?: BeforeBatch): Promise<void> {
+    const pk = part.partitionKey;
+    const rows: TransactionAction[] = [];
+    const holdsMore = plan.toPark.length + plan.toDepart.length > 0;
+    if (holdsMore && assumed) rows.push(['create', heldEntity(pk)]);
+    else if (holdsMore && !part.held) rows.push(['upsert', heldEntity(pk), 'Replace']);
+    // A parked version and a departure share the actual's row: each replaces whichever the partition held, with its ETag.
+    const etagOf = (actualId: string) => (part.actuals.get(actualId) ?? part.departed.get(actualId))?.etag;
+    for (const a of plan.toPark) rows.push(conditionalWrite(actualEntity(pk, a), etagOf(a.actualId)));
+    for (const d of plan.toDepart) rows.push(conditionalWrite(departedEntity(pk, d), etagOf(d.actualId)));
+    const build = plan.header?.activeBuild;
+    if (build) for (const line of plan.lines) rows.push(assumed ? ['create', lineEntity(pk, build, line)] : ['upsert', lineEntity(pk, build, line), 'Replace']);
+    if (part.header && (plan.header || assumed)) {
+      const header = { ...part.header.value, ...plan.header };
+      await commitToPartition(this.table, rows, ['update', headerEntity(pk, header), 'Merge', { etag: part.header.etag }], beforeBatch);
+    } else if (rows.length) {
+      // No header to commit: parked actuals are plain data, each row guarded by its own ETag.
+      await commitToPartition(this.table, rows, undefined, beforeBatch);
+    }
+  }
+
+  /** Deletes the line rows of builds other than `activeBuild`, with their ETags, so a rebuild in flight keeps its rows. */
+  async dropSupersededBuilds(part: ProposalPartition, activeBuild: string | null): Promise<void> {
+    for (const [build, lines] of part.builds) {
+      if (build === activeBuild) continue;
+      for (const l of lines) {
+        try {
+          await deleteIfPresent(() => this.table.deleteEntity(part.partitionKey, l.rowKey, { etag: l.etag }));
+        } catch (e) {
+          if (!isPreconditionFailed(e)) throw e;
+        }
+      }
+    }
+  }
+
+  /**
+   * Records Finance's posting: the accounting amounts of every line (the
+   * outbox rows, unsent) and then the header, Posted, with the ETag it was read
+   * with: the commit point, as for builds. Returns the posted header.
+   */
+  async recordPosting(pk: string, header: Stored<ProposalHeader>, record: PostingRecord, lines: Posting['lines']): Promise<ProposalHeader> {
+    const rows: TransactionAction[] = lines.map((l) => ['upsert', postedEntity(pk, { ...l, postingId: record.postingId, sentAt: null }), 'Replace']);
+    const posted: ProposalHeader = { ...header.value, status: 'Posted', reason: null, posting: record };
+    await commitToPartition(this.table, rows, ['update', headerEntity(pk, posted), 'Replace', { etag: header.etag }]);
+    return posted;
+  }
+
+  /** Marks posted rows as handed to Service Bus; rows another instance marked first are left as they are. */
+  async markSent(pk: string, rows: readonly Stored<PostedLine>[], sentAt: string): Promise<void> {
+    for (const batch of chunk(rows, MAX_BATCH)) {
+      try {
+        await this.table.submitTransaction(batch.map((r) => ['update', postedEntity(pk, { ...r.value, sentAt }), 'Replace', { etag: r.etag }]));
+      } catch (e) {
+        if (!isPreconditionFailed(e)) throw e; // another instance marked them first
+      }
+    }
+  }
+
   /** Rows of one prefix (a build's lines or a posting's rows), in key order. */
   async range<T>(pk: string, prefix: string): Promise<Stored<T>[]> {
     const filter = odata`PartitionKey eq ${pk} and RowKey ge ${prefix} and RowKey lt ${prefixEnd(prefix)}`;
@@ -236,12 +224,3 @@ export class ProposalStore {
     return row && (json(row) as T);
   }
 }
-
-/** Insert or, with the ETag it was read with, replace. */
-export function conditionalWrite<E extends { partitionKey: string; rowKey: string }>(
-  entity: E,
-  etag: string | undefined,
-): TransactionAction {
-  return etag ? ['update', entity, 'Replace', { etag }] : ['create', entity];
-}
-

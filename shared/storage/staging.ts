@@ -94,10 +94,6 @@ export function headerFlagEntity(legalEntity: string, proposalId: string, versio
 export class StagingStore {
   constructor(private readonly table: TableClient) {}
 
-  get client(): TableClient {
-    return this.table;
-  }
-
   /** Stages one version of a billed sales actual; a repeat of the same version is a no-op. */
   async stageActual(a: BilledSalesActual): Promise<StagedRow> {
     const entity = stagedActualEntity(a);

@@ -27,7 +27,7 @@ export const TABLE_NAMES = [
   'actuals',
   'quarantine',
   'outbox',
-  'webhookIds',
+  'webhookReceipts',
   /** Stand-in for the outbound queue when no Service Bus is configured (local runs). */
   'localOutbound',
 ] as const;

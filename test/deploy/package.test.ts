@@ -203,7 +203,7 @@ describe('Azure cold start of the package (worker stand-in: a recording @azure/f
     expect(read).toMatchObject({ status: 200, body: { proposalId: 'COLD-1' } });
 
     const body = JSON.stringify(postingFor(p.actuals));
-    const posted = await run.http('invoicePosted', { method: 'POST', path: 'invoice-proposals/usmf/COLD-1/posted', params: { legalEntity: 'usmf', proposalId: 'COLD-1' }, body, headers: signedHeaders(body) });
+    const posted = await run.http('recordPosting', { method: 'POST', path: 'invoice-proposals/usmf/COLD-1/posted', params: { legalEntity: 'usmf', proposalId: 'COLD-1' }, body, headers: signedHeaders(body) });
     expect(posted).toEqual({
       status: 503,
       contentType: 'application/problem+json',
@@ -221,7 +221,7 @@ describe('Azure cold start of the package (worker stand-in: a recording @azure/f
     for (const [i, a] of p.actuals.entries()) await run.deliver('syncActuals', a, `cold-2-${i}`);
     await run.tick('importFromStaging');
     const body = JSON.stringify(postingFor(p.actuals));
-    const posted = await run.http('invoicePosted', { method: 'POST', path: 'invoice-proposals/usmf/COLD-2/posted', params: { legalEntity: 'usmf', proposalId: 'COLD-2' }, body, headers: signedHeaders(body) });
+    const posted = await run.http('recordPosting', { method: 'POST', path: 'invoice-proposals/usmf/COLD-2/posted', params: { legalEntity: 'usmf', proposalId: 'COLD-2' }, body, headers: signedHeaders(body) });
     expect(posted.status).toBe(200);
     const read = await run.http('getInvoiceProposal', { method: 'GET', path: 'invoice-proposals/usmf/COLD-2', params: { legalEntity: 'usmf', proposalId: 'COLD-2' } });
     expect(read.body).toMatchObject({ proposalId: 'COLD-2', status: 'Posted' });

@@ -9,13 +9,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actual } from '../../shared/contracts/actual';
 import type { ConfirmedInvoice } from '../../shared/contracts/invoiceProposal';
-import { formatMoney, sumMoney } from '../../shared/domain/money';
+import { formatMoney, sumMoney } from '../../shared/contracts/money';
 import { importFromStaging } from '../../shared/pipeline/importFromStaging';
 import { readProposal } from '../../shared/pipeline/readModels';
 import type { Runtime } from '../../shared/runtime';
 import type { PipelinePolicy } from '../support/reliabilityWorker';
 import { actual, proposalWithActuals } from '../support/builders';
-import { isHeaderRow } from '../../shared/storage/proposals';
+import { isHeaderRow } from '../../shared/storage/proposalRows';
 import {
   actualMessage,
   deliver,

@@ -27,9 +27,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { odata } from '@azure/data-tables';
 import type { Actual } from '../../shared/contracts/actual';
 import type { ConfirmedInvoice } from '../../shared/contracts/invoiceProposal';
-import { formatMoney, parseMoney, sumMoney } from '../../shared/domain/money';
+import { formatMoney, parseMoney, sumMoney } from '../../shared/contracts/money';
 import { importFromStaging } from '../../shared/pipeline/importFromStaging';
-import { postInvoice } from '../../shared/pipeline/postInvoice';
+import { recordPosting } from '../../shared/pipeline/recordPosting';
 import { readProposal } from '../../shared/pipeline/readModels';
 import { proposalWithActuals } from '../support/builders';
 import { postingFor } from '../support/posting';
@@ -479,7 +479,7 @@ async function postAll(rt: Runtime, b: BatchSpec, tag: string): Promise<void> {
     b.proposals.map(async (p, i) => {
       const view = await readProposal(rt, p.legalEntity, ids(tag, i, p).proposalId);
       if (view?.status !== 'LinesCreated') return;
-      const result = await postInvoice(rt, view.legalEntity, view.proposalId, postingFor(view.lines.map((l) => ({ actualId: l.actualId, amount: l.amount })), { voucher: `VOU-${view.proposalId}`.slice(0, 50) }), quiet);
+      const result = await recordPosting(rt, view.legalEntity, view.proposalId, postingFor(view.lines.map((l) => ({ actualId: l.actualId, amount: l.amount })), { voucher: `VOU-${view.proposalId}`.slice(0, 50) }), quiet);
       if (result.kind === 'posted') stats.postings++;
     }),
   );
@@ -704,7 +704,7 @@ describe('convergence: the cases the generated batches found, pinned', () => {
     const between = (await readProposal(rt, 'usmf', 'totals-change'))!;
     expect(between).toMatchObject({ status: 'AwaitingLines', transactionCount: 3, lines: [] });
     expect(between.reason).toMatch(/version 2 changed the invoice totals/);
-    const posting = await postInvoice(rt, 'usmf', 'totals-change', postingFor([a1, a2]), quiet);
+    const posting = await recordPosting(rt, 'usmf', 'totals-change', postingFor([a1, a2]), quiet);
     expect(posting.kind).toBe('conflict');
 
     await importFromStaging(rt, quiet);

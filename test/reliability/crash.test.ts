@@ -14,7 +14,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actual } from '../../shared/contracts/actual';
 import type { ConfirmedInvoice } from '../../shared/contracts/invoiceProposal';
-import { formatMoney, sumMoney } from '../../shared/domain/money';
+import { formatMoney, sumMoney } from '../../shared/contracts/money';
 import { importFromStaging } from '../../shared/pipeline/importFromStaging';
 import { readProposal } from '../../shared/pipeline/readModels';
 import { proposalPartition } from '../../shared/storage/keys';

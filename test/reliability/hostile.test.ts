@@ -12,12 +12,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { HttpHandler, HttpRequest, HttpResponseInit } from '@azure/functions';
 import getActual from '../../functions/getActual';
 import getInvoiceProposal from '../../functions/getInvoiceProposal';
-import invoicePosted from '../../functions/invoicePosted';
+import recordPosting from '../../functions/recordPosting';
 import syncActuals from '../../functions/syncActuals';
 import syncInvoiceProposal from '../../functions/syncInvoiceProposal';
 import type { Actual } from '../../shared/contracts/actual';
 import type { ConfirmedInvoice } from '../../shared/contracts/invoiceProposal';
-import { formatMoney, sumMoney } from '../../shared/domain/money';
+import { formatMoney, sumMoney } from '../../shared/contracts/money';
 import { importFromStaging } from '../../shared/pipeline/importFromStaging';
 import { readActual, readProposal } from '../../shared/pipeline/readModels';
 import { QUEUES } from '../../shared/queues';
@@ -322,7 +322,7 @@ describe('hostile input: messages', () => {
 
   it('no id ever reached a table key unescaped: every key of every table is [A-Za-z0-9._|~-] only', async () => {
     const bad: string[] = [];
-    for (const table of ['proposals', 'staging', 'actuals', 'quarantine', 'outbox', 'webhookIds'] as const) {
+    for (const table of ['proposals', 'staging', 'actuals', 'quarantine', 'outbox', 'webhookReceipts'] as const) {
       for (const r of await tableRows(rt, table)) {
         for (const key of [r.partitionKey, r.rowKey]) if (!/^[A-Za-z0-9._|~-]*$/.test(key) || key.length > 512) bad.push(`${table}: ${key.slice(0, 80)}`);
       }
@@ -382,7 +382,7 @@ const httpCases: HttpCase[] = [
 
 async function post(c: Pick<HttpCase, 'params' | 'body' | 'headers'>) {
   const body = c.body();
-  const res = (await invoicePosted.handler(
+  const res = (await recordPosting.handler(
     httpRequest({ method: 'POST', url: 'http://x', params: c.params ?? { legalEntity: 'usmf', proposalId: 'POST-ME' }, headers: (c.headers ?? signedHeaders)(body), body }),
     serviceBusContext(),
   )) as HttpResponseInit;

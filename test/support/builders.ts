@@ -1,7 +1,7 @@
 import { InvocationContext, HttpRequest } from '@azure/functions';
 import type { Actual } from '../../shared/contracts/actual';
 import type { ConfirmedInvoice } from '../../shared/contracts/invoiceProposal';
-import { formatMoney, parseMoney, sumMoney } from '../../shared/domain/money';
+import { formatMoney, parseMoney, sumMoney } from '../../shared/contracts/money';
 
 export const GUID = (n: number, tag = 'a') => `${tag.padEnd(8, '0').slice(0, 8)}-0000-4000-8000-${n.toString().padStart(12, '0')}`;
 

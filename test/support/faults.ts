@@ -25,7 +25,7 @@
 import { createHttpHeaders, type PipelineRequest, type PipelineResponse } from '@azure/core-rest-pipeline';
 import { RestError, TableClient } from '@azure/data-tables';
 import type { PipelinePolicy } from './reliabilityWorker';
-import { isHeaderRow } from '../../shared/storage/proposals';
+import { isHeaderRow } from '../../shared/storage/proposalRows';
 
 export type FaultKind = '503' | '500' | 'timeout' | 'lostAck' | 'lost500' | 'race';
 

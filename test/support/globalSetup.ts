@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startAzurite } from '../../host/azurite';
@@ -13,6 +14,8 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   // Host tests run the compiled app, exactly what `npm start` runs.
   const root = join(__dirname, '..', '..');
+  // From scratch: an incremental build keeps the output of a deleted or renamed module, which would still register.
+  rmSync(join(root, 'dist'), { recursive: true, force: true });
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
   const azurite = await startAzurite();
   project.provide('azuriteConnectionString', azurite.connectionString);

@@ -12,11 +12,11 @@ import { join, resolve } from 'node:path';
 import { inject } from 'vitest';
 import type { Actual } from '../../shared/contracts/actual';
 import type { ConfirmedInvoice } from '../../shared/contracts/invoiceProposal';
-import { formatMoney, parseMoney, sumMoney } from '../../shared/domain/money';
+import { formatMoney, parseMoney, sumMoney } from '../../shared/contracts/money';
 import { importFromStaging, type ImportOptions, type ImportSummary } from '../../shared/pipeline/importFromStaging';
 import type { Delivery, Outcome } from '../../shared/pipeline/inbound';
 import { readActual, readProposal } from '../../shared/pipeline/readModels';
-import { receiveProposal } from '../../shared/pipeline/receiveProposal';
+import { syncInvoiceProposal } from '../../shared/pipeline/syncInvoiceProposal';
 import { stageActual, type StepHook } from '../../shared/pipeline/stageActual';
 import { actualSchema } from '../../shared/contracts/actual';
 import { QUEUES } from '../../shared/queues';
@@ -24,7 +24,7 @@ import { readSettings } from '../../shared/config';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../shared/runtime';
 import type { TableName } from '../../shared/storage/tables';
 import type { WorkerJob, WorkerMessage } from './reliabilityWorker';
-import { isHeaderRow } from '../../shared/storage/proposals';
+import { isHeaderRow } from '../../shared/storage/proposalRows';
 
 export const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 
@@ -74,7 +74,7 @@ export function deliver(rt: Runtime, m: Message, options: { onStep?: StepHook; s
     messageId: messageId(m),
     body: JSON.stringify(spelled(m.body, options.spelling)),
   };
-  return m.kind === 'header' ? receiveProposal(rt, d, quiet) : stageActual(rt, d, quiet, options.onStep);
+  return m.kind === 'header' ? syncInvoiceProposal(rt, d, quiet) : stageActual(rt, d, quiet, options.onStep);
 }
 
 /**

@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import type { TableServiceClientOptions } from '@azure/data-tables';
 import { readSettings } from '../../shared/config';
 import { importFromStaging } from '../../shared/pipeline/importFromStaging';
-import { receiveProposal } from '../../shared/pipeline/receiveProposal';
+import { syncInvoiceProposal } from '../../shared/pipeline/syncInvoiceProposal';
 import { stageActual } from '../../shared/pipeline/stageActual';
 import type { Delivery } from '../../shared/pipeline/inbound';
 import { QUEUES } from '../../shared/queues';
@@ -94,7 +94,7 @@ async function deliver(rt: Runtime, m: WorkerMessage, killAtStep?: DeliveryStep)
   // Service Bus semantics: a delivery that throws is delivered again.
   for (let attempt = 1; ; attempt++) {
     try {
-      return (m.kind === 'header' ? await receiveProposal(rt, d, log) : await stageActual(rt, d, log, onStep)).kind;
+      return (m.kind === 'header' ? await syncInvoiceProposal(rt, d, log) : await stageActual(rt, d, log, onStep)).kind;
     } catch (e) {
       if (attempt >= 20) throw e;
     }

@@ -2,7 +2,7 @@ import type { HttpResponseInit } from '@azure/functions';
 import getActual from '../../functions/getActual';
 import getInvoiceProposal from '../../functions/getInvoiceProposal';
 import importFunction from '../../functions/importFromStaging';
-import invoicePosted from '../../functions/invoicePosted';
+import recordPosting from '../../functions/recordPosting';
 import rejectProposalWrites from '../../functions/rejectProposalWrites';
 import syncActuals from '../../functions/syncActuals';
 import syncInvoiceProposal from '../../functions/syncInvoiceProposal';
@@ -38,7 +38,7 @@ export const getActualView = (legalEntity: string, actualId: string) =>
 
 export function post(legalEntity: string, proposalId: string, posting: Posting | string, headers?: Record<string, string>) {
   const body = typeof posting === 'string' ? posting : JSON.stringify(posting);
-  return callHttp(invoicePosted, { method: 'POST', url: 'http://localhost/api', params: { legalEntity, proposalId }, body, headers: headers ?? signedHeaders(body) });
+  return callHttp(recordPosting, { method: 'POST', url: 'http://localhost/api', params: { legalEntity, proposalId }, body, headers: headers ?? signedHeaders(body) });
 }
 
 export const writeProposal = (method: string, path: string) =>

@@ -1,13 +1,10 @@
-import type { TransactionAction } from '@azure/data-tables';
 import { describeIssues } from '../contracts/common';
 import { postingSchema, type Posting } from '../contracts/posting';
 import { decidePosting } from '../domain/posting';
 import { invoiceTypeOf, type InvoiceType } from '../domain/views';
 import type { PostingRecord, ProposalHeader } from '../domain/proposal';
-import { commitToPartition } from '../storage/batches';
 import { withOptimisticRetry } from '../storage/conditions';
 import { proposalPartition } from '../storage/keys';
-import { headerEntity, postedEntity } from '../storage/proposals';
 import type { Logger, Runtime } from '../runtime';
 import { dispatchPosting } from './dispatchAccountingUpdates';
 
@@ -35,12 +32,12 @@ function receipt(legalEntity: string, proposalId: string, h: ProposalHeader, r: 
 }
 
 /**
- * invoicePosted: Finance posted the customer invoice. The accounting details of
+ * recordPosting: Finance posted the customer invoice. The accounting details of
  * every line, the outbox of updates for Dataverse and the header's Posted
  * status are committed together (the header last, with its ETag); then the
  * updates are sent. A failed send loses nothing: the outbox sweep sends later.
  */
-export async function postInvoice(rt: Runtime, legalEntity: string, proposalId: string, body: unknown, log: Logger): Promise<PostingResult> {
+export async function recordPosting(rt: Runtime, legalEntity: string, proposalId: string, body: unknown, log: Logger): Promise<PostingResult> {
   const parsed = postingSchema.safeParse(body);
   if (!parsed.success) return { kind: 'invalid', detail: describeIssues(parsed.error) };
   const posting: Posting = parsed.data;
@@ -67,9 +64,7 @@ export async function postInvoice(rt: Runtime, legalEntity: string, proposalId: 
       case 'post': {
         const id = decision.record.postingId;
         await rt.outbox.add(pk, id, rt.now()); // before the commit, so the sweep finds it whatever happens next
-        const rows: TransactionAction[] = posting.lines.map((l) => ['upsert', postedEntity(pk, { ...l, postingId: id, sentAt: null }), 'Replace']);
-        const posted = { ...header!.value, status: 'Posted' as const, reason: null, posting: decision.record };
-        await commitToPartition(rt.proposals.client, rows, ['update', headerEntity(pk, posted), 'Replace', { etag: header!.etag }]);
+        const posted = await rt.proposals.recordPosting(pk, header!, decision.record, posting.lines);
         current = posted;
         log.info(`proposal ${le}/${proposalId} posted as ${decision.record.customerInvoiceId}, voucher ${decision.record.voucher}`);
         return { kind: 'posted', receipt: receipt(le, proposalId, posted, decision.record, lines.length) };

@@ -11,7 +11,7 @@ import { parseDelivery, quarantine, type Delivery, type Outcome } from './inboun
  * proposal header. Evaluating lines is left to Import from staging, which a
  * staging flag asks to look at this proposal again.
  */
-export async function receiveProposal(rt: Runtime, d: Delivery, log: Logger): Promise<Outcome> {
+export async function syncInvoiceProposal(rt: Runtime, d: Delivery, log: Logger): Promise<Outcome> {
   const parsed = await parseDelivery(rt, d, confirmedInvoiceSchema, log);
   if (!parsed.ok) return parsed.outcome;
   const invoice = parsed.value;

@@ -1,0 +1,132 @@
+import type { TransactionAction } from '@azure/data-tables';
+import type { BilledSalesActual } from '../contracts/actual';
+import type { Departed, ProposalLine } from '../domain/importPlan';
+import type { ProposalHeader } from '../domain/proposal';
+import type { PostingLine } from '../contracts/posting';
+import { encodeKeyPart } from './keys';
+
+/**
+ * The rows of the proposals table, their keys and shapes: what ProposalStore
+ * writes. One partition per proposal (docs/storage.md).
+ *   header                            the proposal header (status, active build, posting)
+ *   actual|{actualId}                 latest version of each billed sales actual it holds, or the
+ *                                     departure of one that is no longer its own (see Departed)
+ *   line|{build}|{actualId}           its lines; only the header's activeBuild is visible
+ *   posted|{postingId}|{actualId}     accounting details per actual, and the outbox flag
+ *   held|{partition}                  exists once any actual row does (see heldEntity)
+ */
+/**
+ * The header's row key repeats the partition key. Azure does not need that, but
+ * Azurite looks rows up by RowKey before PartitionKey, so a row key shared by
+ * every partition would make each local point read scan every proposal.
+ */
+export const headerRow = (pk: string) => `header|${pk}`;
+export const isHeaderRow = (rowKey: string) => rowKey.startsWith('header|');
+export const actualRow = (actualId: string) => `actual|${encodeKeyPart(actualId)}`;
+export const lineRow = (build: string, actualId: string) => `line|${build}|${encodeKeyPart(actualId)}`;
+export const postedRow = (postingId: string, actualId: string) => `posted|${postingId}|${encodeKeyPart(actualId)}`;
+
+export interface Stored<T> {
+  value: T;
+  etag: string;
+}
+
+export interface PostedLine extends PostingLine {
+  postingId: string;
+  /** When the accounting update was handed to Service Bus; null while it waits in the outbox. */
+  sentAt: string | null;
+}
+
+/**
+ * The "held" marker: written in the first transaction that writes any
+ * `actual|` row of the partition, and never removed, so it exists exactly when
+ * the partition holds actuals. Import from staging may then skip reading a
+ * partition whose header it already has: it *creates* the marker in its first
+ * transaction, which fails (409, nothing written) if anything was held after
+ * all, and the import reads the partition and tries again.
+ *
+ * Its row key repeats the partition key only to be unique per row: Azurite
+ * indexes RowKey before PartitionKey, so a row key shared by every partition
+ * (like `header`) costs a scan of all of them on each lookup there. Azure
+ * Table Storage looks up PartitionKey first and does not care.
+ */
+export const heldRow = (pk: string) => `held|${pk}`;
+export const heldEntity = (pk: string) => ({ partitionKey: pk, rowKey: heldRow(pk) });
+
+/** The header and what one partition holds of one actual (ProposalStore.holding). */
+export interface Holding {
+  header: Stored<ProposalHeader> | undefined;
+  actual: Stored<BilledSalesActual> | undefined;
+  departed: Stored<Departed> | undefined;
+}
+
+/** Everything one proposal's partition holds, as read in one query. */
+export interface ProposalPartition {
+  partitionKey: string;
+  header: Stored<ProposalHeader> | undefined;
+  /** The held marker exists (see heldEntity). */
+  held: boolean;
+  actuals: Map<string, Stored<BilledSalesActual>>;
+  /** Actuals that left the proposal, through which version (same row keys as `actuals`; an id is in one map or the other). */
+  departed: Map<string, Stored<Departed>>;
+  /** Line rows of every build, keyed by build id. */
+  builds: Map<string, { rowKey: string; etag: string; line: ProposalLine }[]>;
+  posted: Map<string, Stored<PostedLine>[]>;
+}
+
+export type Row = { partitionKey: string; rowKey: string; etag: string; json?: string };
+
+export const json = (row: Row) => JSON.parse(row.json ?? 'null');
+
+/** An `actual|` row holds either a parked version or a departure. */
+export function heldOrDeparted(row: Row): { actual: BilledSalesActual } | { departed: Departed } {
+  const held = json(row) as BilledSalesActual | { departed: Departed };
+  return 'departed' in held ? { departed: held.departed } : { actual: held };
+}
+
+export function headerEntity(pk: string, h: ProposalHeader) {
+  return {
+    partitionKey: pk,
+    rowKey: headerRow(pk),
+    status: h.status,
+    version: String(h.invoice.version),
+    activeBuild: h.activeBuild ?? '',
+    json: JSON.stringify(h),
+  };
+}
+export const actualEntity = (pk: string, a: BilledSalesActual) => ({
+  partitionKey: pk,
+  rowKey: actualRow(a.actualId),
+  version: String(a.version),
+  amount: a.amount,
+  json: JSON.stringify(a),
+});
+/** A departure lives in the actual's own row, so a parked version and its departure can never both exist. */
+export const departedEntity = (pk: string, d: Departed) => ({
+  partitionKey: pk,
+  rowKey: actualRow(d.actualId),
+  version: String(d.through),
+  json: JSON.stringify({ departed: d }),
+});
+export const lineEntity = (pk: string, build: string, l: ProposalLine) => ({
+  partitionKey: pk,
+  rowKey: lineRow(build, l.actual.actualId),
+  lineNumber: l.lineNumber,
+  amount: l.actual.amount,
+  json: JSON.stringify(l),
+});
+export const postedEntity = (pk: string, p: PostedLine) => ({
+  partitionKey: pk,
+  rowKey: postedRow(p.postingId, p.actualId),
+  sentAt: p.sentAt ?? '',
+  json: JSON.stringify(p),
+});
+
+/** Insert or, with the ETag it was read with, replace. */
+export function conditionalWrite<E extends { partitionKey: string; rowKey: string }>(
+  entity: E,
+  etag: string | undefined,
+): TransactionAction {
+  return etag ? ['update', entity, 'Replace', { etag }] : ['create', entity];
+}
+
