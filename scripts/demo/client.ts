@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import type { Posting } from '../../shared/contracts/posting';
+import type { ActualView } from '../../shared/domain/views';
 
-export interface Answer<T = any> {
+export interface Answer<T = unknown> {
   status: number;
   body: T;
 }
@@ -60,12 +61,12 @@ export class HostClient {
     return this.call('GET', `/api/invoice-proposals/${encodeURIComponent(legalEntity)}/${encodeURIComponent(proposalId)}`);
   }
 
-  actual(legalEntity: string, actualId: string): Promise<Answer> {
+  actual(legalEntity: string, actualId: string): Promise<Answer<ActualView>> {
     return this.call('GET', `/api/actuals/${encodeURIComponent(legalEntity)}/${encodeURIComponent(actualId)}`);
   }
 
   /** The posting callback, signed with Standard Webhooks as Finance's integration layer signs it. */
-  posted(legalEntity: string, proposalId: string, posting: Posting): Promise<Answer> {
+  posted(legalEntity: string, proposalId: string, posting: Posting): Promise<Answer<{ detail?: string }>> {
     if (!this.options.secret) throw new Error('POSTING_WEBHOOK_SECRET is not configured: cannot sign the posting callback');
     const body = JSON.stringify(posting);
     const id = `msg_${randomUUID()}`;

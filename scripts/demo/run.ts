@@ -265,8 +265,8 @@ function reconcile(
   batch: DemoBatch,
   views: readonly (ProposalView | undefined)[],
   postings: readonly ReturnType<typeof postingFor>[],
-  actualViews: readonly { status: number; body: any }[],
-  costViews: readonly { status: number; body: any }[],
+  actualViews: readonly { status: number; body: ActualView }[],
+  costViews: readonly { status: number; body: ActualView }[],
   outbound: readonly OutboundMessage[] | undefined,
   diff: string[],
 ): ProposalRow[] {

@@ -1,11 +1,9 @@
 /** What the replay commands share: settings and stores, arguments, and finding a message by id. */
-import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Settings } from '../../shared/config';
-import { table } from './format';
 import { SOURCES, type Item } from './items';
 import { findDeadLetter, isServiceBusDeadLetterId, parseServiceBusDeadLetterId, type ServiceBusPort } from './serviceBus';
-import { isLocalDeadLetterId, LocalDeadLetters, MIN_PREFIX, QuarantineItems, type LocalDeadLetterRow } from './stores';
+import { isLocalDeadLetterId, LocalDeadLetters, MIN_PREFIX, type QuarantineItems, type LocalDeadLetterRow } from './stores';
 
 export interface Io {
   /** One chunk of standard output (a newline is added). */

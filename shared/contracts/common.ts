@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { MONEY_PATTERN } from './money';
 
-/** Control characters never belong in an identifier (they would also be illegal in a table key). */
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** Control characters (Unicode Cc: U+0000–U+001F, U+007F–U+009F) never belong in an identifier, nor in a table key. */
+const CONTROL = /\p{Cc}/u;
 
 export const identifier = (max: number) =>
   z

@@ -54,6 +54,7 @@ export function timerScheduleExpression(def: TimerFunction): string {
 function runningInFunctionsHost(): boolean {
   // Same probe as @azure/functions: the worker provides this module, nothing else does.
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a probe for the worker's module, not a dependency
     require('@azure/functions-core');
     return true;
   } catch {

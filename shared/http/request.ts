@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { z } from 'zod';
+import { type z } from 'zod';
 import { describeIssues } from '../contracts/common';
 import { firstField, problem } from './problem';
 

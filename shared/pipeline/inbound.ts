@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { type z } from 'zod';
 import { describeIssues, jsonPayload } from '../contracts/common';
 import type { Logger, Runtime } from '../runtime';
 

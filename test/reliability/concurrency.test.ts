@@ -14,7 +14,7 @@ import { importFromStaging } from '../../shared/pipeline/importFromStaging';
 import { readProposal } from '../../shared/pipeline/readModels';
 import type { Runtime } from '../../shared/runtime';
 import type { PipelinePolicy } from '../support/reliabilityWorker';
-import { actual, proposalWithActuals } from '../support/builders';
+import { proposalWithActuals } from '../support/builders';
 import { isHeaderRow } from '../../shared/storage/proposalRows';
 import {
   actualMessage,

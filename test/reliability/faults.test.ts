@@ -9,7 +9,7 @@
  *
  * FAULT_SEED=<seed> replays the fault sequence of a run.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Actual } from '../../shared/contracts/actual';
 import { importFromStaging } from '../../shared/pipeline/importFromStaging';
 import { readProposal } from '../../shared/pipeline/readModels';
@@ -144,7 +144,10 @@ describe('storage faults injected into the SDK pipeline', () => {
     const messages = [headerMessage(p.invoice), ...p.actuals.map(actualMessage), headerMessage({ ...p.invoice, version: 2, description: 'v2' })];
     // Every other conditional header write meets a competing write first (deterministically).
     let flip = false;
-    sdk.options.random = () => ((flip = !flip) ? 0 : 0.99);
+    sdk.options.random = () => {
+      flip = !flip;
+      return flip ? 0 : 0.99;
+    };
     sdk.options.raceRate = 0.5;
     for (const m of messages) await deliverUntilCompleted(rt, m);
     const { runs } = await importUntilCompleted(rt);

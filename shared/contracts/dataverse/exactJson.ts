@@ -12,6 +12,8 @@ import { canonicalDecimal } from './decimalText';
 import { ExactNumber } from './exactNumber';
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+// A JSON string: no unescaped quote, backslash or C0 control character (RFC 8259; U+007F and above are allowed).
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const STRING = /"(?:[^"\\\u0000-\u001f]|\\.)*"/y;
 const WHITESPACE = /[ \t\n\r]*/y;
 /** Nesting beyond this is not a Dataverse message; stop before the stack does. */
