@@ -18,7 +18,7 @@ export type WebApiFailure =
 /** When the documentation's Retry-After is missing or unreadable, wait this long rather than not at all. */
 const DEFAULT_RETRY_AFTER_MS = 5_000;
 
-type ErrorShape = { status?: unknown; headers?: unknown; code?: unknown; message?: unknown };
+type ErrorShape = { status?: unknown; headers?: unknown; code?: unknown; message?: unknown; error?: { code?: unknown; message?: unknown } };
 
 export function webApiFailure(error: unknown): WebApiFailure {
   const e = (typeof error === 'object' && error !== null ? error : { message: String(error) }) as ErrorShape;
@@ -50,7 +50,9 @@ function headerValue(headers: unknown, name: string): string | undefined {
 }
 
 function describe(e: ErrorShape, status: number | undefined): string {
-  const message = typeof e.message === 'string' && e.message ? e.message : 'no message';
-  const code = typeof e.code === 'string' && e.code ? ` ${e.code}` : '';
+  // A $batch part's OData error stays nested under `error`; a plain request's is spread onto the Error.
+  const odata = typeof e.error === 'object' && e.error !== null ? e.error : e;
+  const message = typeof odata.message === 'string' && odata.message ? odata.message : 'no message';
+  const code = typeof odata.code === 'string' && odata.code ? ` ${odata.code}` : '';
   return status === undefined ? `no answer from the Web API: ${message}` : `HTTP ${status}${code}: ${message}`;
 }
