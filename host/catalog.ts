@@ -6,6 +6,7 @@ import recordPosting from '../functions/recordPosting';
 import rejectProposalWrites from '../functions/rejectProposalWrites';
 import syncActuals from '../functions/syncActuals';
 import syncInvoiceProposal from '../functions/syncInvoiceProposal';
+import writeBackAccounting from '../functions/writeBackAccounting';
 import type { FunctionDefinition } from '../shared/hosting/definition';
 
 /**
@@ -17,6 +18,7 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   syncActuals,
   importFromStaging,
   dispatchAccountingUpdates,
+  writeBackAccounting,
   recordPosting,
   getInvoiceProposal,
   getActual,

@@ -10,6 +10,7 @@ import { developmentStorageEndpoint, ensureTables, tableClient } from '../shared
 import { resolveAppSettingReferences } from './appSettingReferences';
 import { isListening, startAzurite, type RunningAzurite } from './azurite';
 import { functionDefinitions } from './catalog';
+import { enabledFunctions } from './disabledFunctions';
 import { createHttpServer } from './httpServer';
 import { Invocations, type LogLine } from './invocation';
 import { loadLocalEnvironment, readHostJson, readLocalHostSettings } from './localSettings';
@@ -52,7 +53,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   for (const line of settingsProblems(env)) log('error', 'host', `CONFIGURATION ERROR: ${line}`);
   const local = readLocalHostSettings(env);
   const { maxConcurrentCalls } = readHostJson(options.root);
-  const functions = [...functionDefinitions, ...(options.extraFunctions ?? [])];
+  const functions = enabledFunctions([...functionDefinitions, ...(options.extraFunctions ?? [])], env, log);
   const schedule = (def: TimerFunction) => resolveAppSettingReferences(timerScheduleExpression(def), settings);
 
   let azurite: RunningAzurite | undefined;

@@ -62,6 +62,9 @@ param dispatchSchedule string = '30 */1 * * * *'
 @maxLength(21)
 param tablePrefix string = ''
 
+@description('Dataverse environment URL (https://<org>.crm.dynamics.com) the accounting updates are written back to. Empty: writeBackAccounting is switched off and the updates stay on queue actuals-accounting-updates; app setting DATAVERSE_URL.')
+param dataverseUrl string = ''
+
 @secure()
 @description('Standard Webhooks secret(s) for the posting callback, whsec_..., space-separated during a rotation. Written to Key Vault secret posting-webhook-secret when not empty; when empty the secret is left as it is in the vault.')
 param postingWebhookSecret string = ''
@@ -239,6 +242,7 @@ module api 'app/function.bicep' = {
     importSchedule: importSchedule
     dispatchSchedule: dispatchSchedule
     tablePrefix: tablePrefix
+    dataverseUrl: dataverseUrl
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
   }
 }

@@ -38,6 +38,9 @@ export const settingsSchema = z.object({
   ServiceBusConnection__credential: optionalText.describe('"managedidentity" for identity-based access'),
   IMPORT_SCHEDULE: schedule.default('0 */5 * * * *').describe('When Import from staging runs'),
   DISPATCH_SCHEDULE: schedule.default('30 */1 * * * *').describe('When unsent accounting updates are sent again'),
+  DATAVERSE_URL: optionalText.describe('Dataverse environment URL (https://<org>.crm.dynamics.com) for the accounting write-back; unset leaves updates on the queue'),
+  DATAVERSE__clientId: optionalText.describe('Client id of the user-assigned managed identity for Dataverse'),
+  DATAVERSE__credential: optionalText.describe('"managedidentity" to get the Dataverse token from the managed identity only'),
   POSTING_WEBHOOK_SECRET: optionalText.describe('Standard Webhooks secret(s) for the posting callback, whsec_…, space-separated while rotating'),
   TABLE_PREFIX: z
     .string()

@@ -64,6 +64,9 @@ param dispatchSchedule string
 @description('Prefix for every table name; empty for none.')
 param tablePrefix string = ''
 
+@description('Dataverse environment URL (https://<org>.crm.dynamics.com) for the accounting write-back; empty switches writeBackAccounting off and leaves the updates on the queue.')
+param dataverseUrl string = ''
+
 @description('Resource id of the Log Analytics workspace that receives the function logs.')
 param logAnalyticsWorkspaceId string
 
@@ -152,6 +155,13 @@ var appSettings = {
   POSTING_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${postingWebhookSecretUri})'
 
   TABLE_PREFIX: tablePrefix
+
+  // Accounting write-back through the Dataverse Web API, as the app identity. Without an
+  // environment URL the function is switched off, so the updates stay on the queue.
+  DATAVERSE_URL: dataverseUrl
+  DATAVERSE__credential: 'managedidentity'
+  DATAVERSE__clientId: identityClientId
+  'AzureWebJobs.writeBackAccounting.Disabled': empty(dataverseUrl) ? 'true' : 'false'
   AZURE_FUNCTIONS_ENVIRONMENT: 'Production'
 
   // Telemetry with Microsoft Entra authentication as the app identity.

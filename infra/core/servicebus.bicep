@@ -65,8 +65,8 @@ var serviceBusQueues = [
     dataverseListens: false
   }
   {
-    name: 'actuals-accounting-updates' // out: accounting details for Dataverse after posting
-    appReceives: false
+    name: 'actuals-accounting-updates' // out: accounting details for Dataverse after posting (writeBackAccounting reads it when DATAVERSE_URL is set)
+    appReceives: true
     appSends: true
     dataverseSends: false
     dataverseListens: true

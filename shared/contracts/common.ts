@@ -14,7 +14,7 @@ export const identifier = (max: number) =>
 export const legalEntity = identifier(4).transform((s) => s.toLowerCase());
 
 /** A GUID in any of the spellings Dataverse and its tools use: any letter case, with or without braces. */
-const GUID = /^\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}?$/i;
+const GUID = /^(?:\{([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}))$/i;
 
 /**
  * The one spelling of a Dataverse row id: GUIDs compare case-insensitively in
@@ -24,7 +24,7 @@ const GUID = /^\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})
  */
 export function normaliseRowId(id: string): string {
   const guid = GUID.exec(id);
-  return guid ? guid[1]!.toLowerCase() : id;
+  return guid ? (guid[1] ?? guid[2]!).toLowerCase() : id;
 }
 
 /** A Dataverse row id (actual, invoice), normalised with normaliseRowId. */

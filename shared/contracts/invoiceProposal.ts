@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isMoney, parseMoney, sumMoney } from './money';
+import { MAX_LINES } from './posting';
 import { currency, identifier, isoDate, legalEntity, money, nullsAsAbsent, rowId, rowVersion } from './common';
 
 /** A confirmed pro forma invoice from Dataverse (queue project-invoice-proposals), docs/design.md#confirmed-pro-forma-invoice. */
@@ -21,7 +22,7 @@ export const confirmedInvoiceSchema = nullsAsAbsent(z
       .number()
       .int('must be a whole number')
       .min(1, 'must be at least 1: a confirmed pro forma invoice bills at least one actual, and one without lines could never be posted')
-      .max(100_000, 'is too large'),
+      .max(MAX_LINES, `is too large: a proposal has at most ${MAX_LINES} lines, the most one posting callback can name`),
     status: z.literal('Confirmed', { message: 'must be "Confirmed"; drafts never leave Dataverse' }),
     version: rowVersion,
     correctsProposalId: identifier(20).optional(),

@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { currency, identifier, isoDate, money, nullsAsAbsent, rowId } from './common';
 
+/**
+ * The most lines one proposal can have: a posting callback names every line,
+ * and 10,000 of them fit the callback's 1 MiB body limit with room to spare.
+ * The invoice contract refuses a larger transactionCount, so no proposal can
+ * build lines it could never post.
+ */
+export const MAX_LINES = 10_000;
+
 /** Posting callback from Finance, docs/design.md#posting-callback. */
 export const postingLineSchema = z.object({
   actualId: rowId(100),
@@ -16,7 +24,7 @@ export const postingSchema = nullsAsAbsent(z
     accountingCurrency: currency,
     exchangeRate: z.string().regex(/^(0|[1-9]\d{0,8})(\.\d{1,10})?$/, 'must be a positive decimal string, e.g. "1.0825"')
       .refine((r) => /[1-9]/.test(r), 'must be greater than 0'),
-    lines: z.array(postingLineSchema).min(1, 'must name the proposal\'s lines').max(10_000, 'has too many lines'),
+    lines: z.array(postingLineSchema).min(1, 'must name the proposal\'s lines').max(MAX_LINES, `has too many lines (at most ${MAX_LINES})`),
   })
   .superRefine((p, ctx) => {
     const seen = new Set<string>();

@@ -150,6 +150,9 @@ export function actualView({ actual, refused = null, header, line, posted }: Act
   const postedVersion = header.status === 'Posted' && line ? line.actual : undefined;
   const onLine = line && showsLines(header) && (line.actual.version === actual.version || postedVersion);
   if (!onLine) {
+    if (header.status === 'Posted') {
+      return pending(`proposal ${billed.proposalId} was posted without this actual: it arrived too late to be on it (the quarantine keeps it, with the reason)`);
+    }
     if (header.status === 'LinesCreated') return pending('staged; waiting for the next Import from staging run');
     return pending(header.reason ?? 'waiting for the next Import from staging run');
   }

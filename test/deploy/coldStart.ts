@@ -34,6 +34,8 @@ export function evaluateBicepValue(expression: string, params: Readonly<Record<s
     return value;
   };
   if (/^[A-Za-z_]\w*$/.test(expression)) return param(expression);
+  const choice = /^empty\((\w+)\) \? '([^']*)' : '([^']*)'$/.exec(expression); // a setting derived from whether a parameter is given
+  if (choice) return param(choice[1]!) === '' ? choice[2]! : choice[3]!;
   const literal = /^'((?:\\.|[^'\\])*)'$/.exec(expression);
   if (!literal) throw new Error(`not a one-line string or parameter: ${expression}`);
   return literal[1]!.replace(/\$\{(\w+)\}/g, (_, name: string) => param(name)).replace(/\\(.)/g, '$1');
@@ -64,6 +66,7 @@ export function siteAppSettings(): Record<string, string> {
     importSchedule: mainDefault('importSchedule'),
     dispatchSchedule: mainDefault('dispatchSchedule'),
     tablePrefix: mainDefault('tablePrefix'),
+    dataverseUrl: mainDefault('dataverseUrl'),
   };
   const expressions = bicepAppSettingExpressions(readFileSync(join(root, 'infra', 'app', 'function.bicep'), 'utf8'));
   return Object.fromEntries(Object.entries(expressions).map(([name, expression]) => [name, evaluateBicepValue(expression, params)]));

@@ -22,6 +22,8 @@ export type DefinitionLike = {
 export const HOST_LEVEL_SETTINGS: Readonly<Record<string, string>> = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING:
     'read by the Functions host: authenticates telemetry to Application Insights as the app identity (local auth is off)',
+  'AzureWebJobs.writeBackAccounting.Disabled':
+    'read by the Functions host: switches the write-back off (no receiver on its queue) when no DATAVERSE_URL is given',
 };
 
 /**

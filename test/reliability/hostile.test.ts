@@ -215,7 +215,7 @@ const actualCases: MessageCase[] = [
 const headerCases: MessageCase[] = [
   { name: 'status "Draft"', body: text(header({ status: 'Draft' })), expect: { quarantined: 'status' } },
   { name: 'totalAmount is not detailAmount + totalTax', body: text(header({ detailAmount: '10.00', totalTax: '1.00', totalAmount: '11.01' })), expect: { quarantined: 'totalAmount' } },
-  ...[-1, 0, 1.5, 100_001, '3'].map((transactionCount) => ({ name: `transactionCount ${JSON.stringify(transactionCount)}`, body: text(header({ transactionCount })), expect: { quarantined: 'transactionCount' } })),
+  ...[-1, 0, 1.5, 10_001, 100_001, '3'].map((transactionCount) => ({ name: `transactionCount ${JSON.stringify(transactionCount)}`, body: text(header({ transactionCount })), expect: { quarantined: 'transactionCount' } })),
   { name: 'description of 1001 characters', body: text(header({ description: 'd'.repeat(1001) })), expect: { quarantined: 'description' } },
   { name: 'description of 500 emoji, control characters and quotes is kept exactly', body: text(header({ description: `${'🙂'.repeat(490)}\u0000\n\t"'\\` })), expect: { accepted: proposalReadsBack } },
   { name: 'proposalId of 21 characters', body: text(header({ proposalId: 'P'.repeat(21) })), expect: { quarantined: 'proposalId' } },

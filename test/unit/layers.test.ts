@@ -15,7 +15,9 @@ const LAYERS = {
   domain: { own: ['contracts', 'domain'], packages: ['node:crypto'] },
   storage: { own: ['contracts', 'domain', 'storage', 'config', 'identity'], packages: ['@azure/data-tables', 'node:'] },
   messaging: { own: ['contracts', 'domain', 'messaging', 'config', 'identity'], packages: ['@azure/service-bus', '@azure/data-tables', 'node:'] },
-  pipeline: { own: ['contracts', 'domain', 'storage', 'messaging', 'pipeline', 'runtime', 'queues'], packages: ['zod', 'node:'] },
+  // The Dataverse Web API client: like messaging, an edge to a system outside.
+  dataverse: { own: ['contracts', 'domain', 'dataverse', 'config', 'identity'], packages: ['dynamics-web-api', '@azure/identity', 'node:'] },
+  pipeline: { own: ['contracts', 'domain', 'storage', 'messaging', 'dataverse', 'pipeline', 'runtime', 'queues'], packages: ['zod', 'node:'] },
   http: { own: ['contracts', 'domain', 'pipeline', 'http', 'runtime', 'config'], packages: ['@azure/functions', 'standardwebhooks', 'zod', 'node:'] },
   // The worker's own module is only probed for, to know whether the app runs inside the Functions host.
   hosting: { own: ['contracts', 'http', 'hosting', 'config', 'pipeline', 'runtime', 'queues'], packages: ['@azure/functions', '@azure/functions-core', 'node:'] },

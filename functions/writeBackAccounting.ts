@@ -1,0 +1,19 @@
+import { defineFunction } from '../shared/hosting/definition';
+import { inboundHandler } from '../shared/hosting/serviceBusAdapter';
+import { writeBackDelivery } from '../shared/pipeline/writeBackAccounting';
+import { QUEUES, SERVICE_BUS_CONNECTION } from '../shared/queues';
+
+/**
+ * Step 5: the accounting details of posted actuals are written onto their
+ * msdyn_actual rows through the Dataverse Web API. Runs only with
+ * DATAVERSE_URL set; without it the app setting
+ * AzureWebJobs.writeBackAccounting.Disabled=true keeps the function from
+ * receiving, so the updates stay on the queue for whoever reads them today.
+ */
+export default defineFunction({
+  kind: 'serviceBus',
+  name: 'writeBackAccounting',
+  queueName: QUEUES.accountingUpdates,
+  connection: SERVICE_BUS_CONNECTION,
+  handler: inboundHandler(QUEUES.accountingUpdates, writeBackDelivery),
+});
