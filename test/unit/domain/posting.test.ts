@@ -2,15 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Posting } from '../../../shared/contracts/posting';
 import { decidePosting, postingId } from '../../../shared/domain/posting';
-import { postingFor } from '../../support/posting';
-import { GUID, header, postedHeader, shuffled } from '../support/domain';
-
-/** Finance's posting naming these actuals (the integration tests' own fixture). */
-const posting = (actualIds: readonly string[], overrides: Partial<Posting> = {}) =>
-  postingFor(
-    actualIds.map((actualId) => ({ actualId, amount: '10.00' })),
-    overrides,
-  );
+import { GUID, header, posting, postedHeader, shuffled } from '../support/domain';
 
 const [A, B, C] = [1, 2, 3].map((n) => GUID(n, 'act')) as [string, string, string];
 const withLines = header({ transactionCount: 2 }, { status: 'LinesCreated', reason: null, activeBuild: 'b1', lineCount: 2 });

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import type { BilledSalesActual } from '../../../shared/contracts/actual';
 import type { ConfirmedInvoice } from '../../../shared/contracts/invoiceProposal';
+import type { Posting } from '../../../shared/contracts/posting';
 import type { ProposalHeader, ProposalStatus } from '../../../shared/domain/proposal';
 import { actual, invoice } from '../../support/builders';
 
@@ -35,6 +36,17 @@ export const postedHeader = (inv: Partial<ConfirmedInvoice> = {}, postingId = 'p
 
 /** A billed sales actual of the builders' default invoice and proposal. */
 export const billed = (overrides: Partial<BilledSalesActual> = {}): BilledSalesActual => actual(overrides) as BilledSalesActual;
+
+/**
+ * Finance's posting naming these actuals: the same accounting details as postedHeader's
+ * record. (Not test/support/posting's postingFor, which pulls in the storage runtime
+ * and would cost the unit tests seconds.)
+ */
+export function posting(actualIds: readonly string[], overrides: Partial<Posting> = {}): Posting {
+  const { postingId: _id, ...details } = postedHeader().posting!;
+  const lines = actualIds.map((actualId) => ({ actualId, accountingAmount: '10.00', salesTaxAmount: '0.00' }));
+  return { ...details, lines, ...overrides };
+}
 
 export const STATUSES: readonly ProposalStatus[] = ['AwaitingLines', 'LinesCreated', 'Posted', 'Error'];
 
