@@ -11,7 +11,9 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'] },
+        // The rules are pure (no module state, no I/O), so the files can share one worker and
+        // load zod and the builders once: about 3 s instead of 6-8 s on a busy 2-core machine.
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], isolate: false },
       },
       {
         extends: true,
