@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { describeIssues, identifier, jsonPayload, legalEntity, money, normaliseRowId, nullsAsAbsent, rowVersion } from '../../../shared/contracts/common';
-import { isMoney } from '../../../shared/domain/money';
+import { isMoney } from '../../../shared/contracts/money';
 
 /** A GUID spelt any way Dataverse and its tools spell one: any letter case, with or without braces. */
 const guidSpellings = fc

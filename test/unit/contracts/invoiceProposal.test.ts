@@ -1,12 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { confirmedInvoiceSchema } from '../../../shared/contracts/invoiceProposal';
-import { decimal, GUID, invoice } from '../support/domain';
+import { MAX_LINES, postingSchema } from '../../../shared/contracts/posting';
+import { decimal, GUID, invoice, posting } from '../support/domain';
 import { parseWith } from '../support/contracts';
 
 const parse = parseWith(confirmedInvoiceSchema);
 
 describe('confirmedInvoiceSchema: a confirmed pro forma invoice', () => {
+  it('expects no more lines than one posting callback can name, so every proposal it accepts can be posted', () => {
+    expect(confirmedInvoiceSchema.safeParse(invoice({ transactionCount: MAX_LINES })).success).toBe(true);
+    expect(confirmedInvoiceSchema.safeParse(invoice({ transactionCount: MAX_LINES + 1 })).success).toBe(false);
+    const ids = Array.from({ length: MAX_LINES }, (_, i) => `act-${i}`);
+    expect(postingSchema.safeParse(posting(ids)).success).toBe(true);
+  });
+
   it('accepts the builders invoice as it is', () => {
     expect(parse(invoice())).toEqual({ ok: true, value: invoice() });
   });
@@ -14,7 +22,7 @@ describe('confirmedInvoiceSchema: a confirmed pro forma invoice', () => {
   it('bills at least one actual: transactionCount is a whole number from 1', () => {
     fc.assert(
       fc.property(fc.integer({ min: -5, max: 200_000 }), (count) => {
-        expect(parse(invoice({ transactionCount: count })).ok).toBe(count >= 1 && count <= 100_000);
+        expect(parse(invoice({ transactionCount: count })).ok).toBe(count >= 1 && count <= MAX_LINES);
       }),
     );
     expect(parse(invoice({ transactionCount: 0 }))).toEqual({ ok: false, reason: expect.stringMatching(/^transactionCount: must be at least 1/) });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BilledSalesActual } from '../../../shared/contracts/actual';
 import { buildId, numberLines, planImport, type ImportInput } from '../../../shared/domain/importPlan';
-import { formatMoney, parseMoney, sumMoney } from '../../../shared/domain/money';
+import { formatMoney, parseMoney, sumMoney } from '../../../shared/contracts/money';
 import { awaitingReason, decideHeader, type ProposalHeader } from '../../../shared/domain/proposal';
 import { billed, GUID, header, invoice, postedHeader, shuffled } from '../support/domain';
 import { inputsOf, messages, ownActuals, type Message } from '../support/importModel';

@@ -74,6 +74,13 @@ describe('proposalView', () => {
 });
 
 describe('actualView', () => {
+  it('an actual that arrived after its proposal was posted says so, and does not claim to wait for an import', () => {
+    const late = billed({ actualId: GUID(9, 'ac7ac7ac') });
+    const view = actualView({ actual: late, header: postedHeader({ transactionCount: 2 }), line: undefined, posted: undefined });
+    expect(view.status).toBe('Pending');
+    expect(view.reason).toMatch(/was posted without this actual: it arrived too late/);
+  });
+
   const lineOf = (id: string) => lines.find((l) => l.actual.actualId === id)!;
 
   it('says an actual other than billed sales is not for invoice', () => {

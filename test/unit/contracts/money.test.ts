@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatMoney, isMoney, parseMoney, sameAmount, sumMoney } from '../../../shared/domain/money';
+import { formatMoney, isMoney, parseMoney, sameAmount, sumMoney } from '../../../shared/contracts/money';
 import { decimal, shuffled } from '../support/domain';
 
 /** Canonical text: no "-0", at least two decimals, no trailing zero beyond them (what formatMoney promises). */
