@@ -8,6 +8,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default is one worker per core less one: a single worker on 2 cores. The integration tests
+    // spend most of their time waiting on Azurite and child processes, so three at once finish far sooner.
+    maxWorkers: 3,
     projects: [
       {
         extends: true,

@@ -17,7 +17,18 @@ import { createRuntime } from '../shared/runtime';
 import { benchEnvironment, RequestCounter, silentLog } from './support';
 
 export type ChildMessage =
-  | { kind: 'memory'; rssBefore: number; heapBefore: number; peakRss: number; peakHeap: number; maxRss: number; seconds: number; summary: unknown; requests: Record<string, number>; entitiesRead: Record<string, number> }
+  | {
+      kind: 'memory';
+      rssBefore: number;
+      heapBefore: number;
+      peakRss: number;
+      peakHeap: number;
+      maxRss: number;
+      seconds: number;
+      summary: unknown;
+      requests: Record<string, number>;
+      entitiesRead: Record<string, number>;
+    }
   | { kind: 'listening'; port: number }
   | { kind: 'error'; message: string };
 

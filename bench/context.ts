@@ -18,7 +18,10 @@ export async function rawTable(ctx: BenchContext, tag: string): Promise<TableCli
 }
 
 /** Wall seconds of `work`, with the CPU seconds Azurite and this process spent on it. */
-export async function measured<T>(ctx: BenchContext, work: () => Promise<T>): Promise<{ seconds: number; azuriteCpu: number | null; benchCpu: number; value: T }> {
+export async function measured<T>(
+  ctx: BenchContext,
+  work: () => Promise<T>,
+): Promise<{ seconds: number; azuriteCpu: number | null; benchCpu: number; value: T }> {
   const azurite0 = ctx.azurite.cpuSeconds();
   const bench0 = process.cpuUsage();
   const { seconds, value } = await timed(work);

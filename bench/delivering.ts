@@ -37,14 +37,29 @@ export async function syncThroughput(ctx: BenchContext): Promise<BenchRow[]> {
   const { scale } = ctx;
   const n = scale.syncDeliveries;
   const c = scale.syncConcurrency;
-  const results = { baseline: [] as number[], actuals: [] as number[], headers: [] as number[], actualsRaw: [] as number[], headersRaw: [] as number[] };
-  const azuriteUs = { baseline: [] as number[], actuals: [] as number[], headers: [] as number[], actualsRaw: [] as number[], headersRaw: [] as number[] };
+  const results = {
+    baseline: [] as number[],
+    actuals: [] as number[],
+    headers: [] as number[],
+    actualsRaw: [] as number[],
+    headersRaw: [] as number[],
+  };
+  const azuriteUs = {
+    baseline: [] as number[],
+    actuals: [] as number[],
+    headers: [] as number[],
+    actualsRaw: [] as number[],
+    headersRaw: [] as number[],
+  };
   const requests = { actuals: [] as number[], headers: [] as number[] };
   let rep = 0;
 
   const baseline = async () => {
     const table = await rawTable(ctx, 'm34base');
-    const rows = [...proposals(`m34b${rep}`, Math.ceil(n / 10), 10)].flatMap((p) => p.actuals).slice(0, n).map(stagedActualEntity);
+    const rows = [...proposals(`m34b${rep}`, Math.ceil(n / 10), 10)]
+      .flatMap((p) => p.actuals)
+      .slice(0, n)
+      .map(stagedActualEntity);
     const m = await measured(ctx, () => pool(rows, c, (e) => table.upsertEntity(e, 'Replace')));
     results.baseline.push(n / m.seconds);
     if (m.azuriteCpu !== null) azuriteUs.baseline.push((m.azuriteCpu * 1e6) / n);
@@ -79,15 +94,20 @@ export async function syncThroughput(ctx: BenchContext): Promise<BenchRow[]> {
     const set = [...proposals(`${kind === 'actualsRaw' ? 'm3r' : 'm4r'}${rep}`, kind === 'actualsRaw' ? Math.ceil(n / 10) : n, 10)];
     const work =
       kind === 'actualsRaw'
-        ? set.flatMap((p) => p.actuals).slice(0, n).map((a) => async () => {
-            await b.rt.tables.staging.createEntity(stagedActualEntity(a));
-            await b.rt.tables.actuals.createEntity(registerEntity(a));
-          })
+        ? set
+            .flatMap((p) => p.actuals)
+            .slice(0, n)
+            .map((a) => async () => {
+              await b.rt.tables.staging.createEntity(stagedActualEntity(a));
+              await b.rt.tables.actuals.createEntity(registerEntity(a));
+            })
         : set.map((p) => async () => {
             const header = decideHeader(undefined, p.invoice) as { header: ProposalHeader };
             const pk = proposalPartition(p.invoice.legalEntity, p.invoice.proposalId);
             const { etag } = await b.rt.tables.proposals.createEntity(headerEntity(pk, header.header));
-            await b.rt.tables.staging.createEntity(headerFlagEntity(p.invoice.legalEntity, p.invoice.proposalId, p.invoice.version, { value: header.header, etag: etag! }));
+            await b.rt.tables.staging.createEntity(
+              headerFlagEntity(p.invoice.legalEntity, p.invoice.proposalId, p.invoice.version, { value: header.header, etag: etag! }),
+            );
           });
     const m = await measured(ctx, () => pool(work, c, (w) => w()));
     results[kind].push(n / m.seconds);
@@ -137,7 +157,10 @@ export async function syncThroughput(ctx: BenchContext): Promise<BenchRow[]> {
       baselines: results.baseline,
       baselineName,
       target: target.reported('reported: row 3 cannot beat it on this emulator'),
-      details: { azuriteCpuUsPerDelivery: med(azuriteUs.actualsRaw), azuriteCpuRatio: cpuRatio(med(azuriteUs.baseline), med(azuriteUs.actualsRaw)) },
+      details: {
+        azuriteCpuUsPerDelivery: med(azuriteUs.actualsRaw),
+        azuriteCpuRatio: cpuRatio(med(azuriteUs.baseline), med(azuriteUs.actualsRaw)),
+      },
     }),
     row({
       id: '4',
@@ -164,7 +187,10 @@ export async function syncThroughput(ctx: BenchContext): Promise<BenchRow[]> {
       baselines: results.baseline,
       baselineName,
       target: target.reported('reported: row 4 cannot beat it on this emulator'),
-      details: { azuriteCpuUsPerDelivery: med(azuriteUs.headersRaw), azuriteCpuRatio: cpuRatio(med(azuriteUs.baseline), med(azuriteUs.headersRaw)) },
+      details: {
+        azuriteCpuUsPerDelivery: med(azuriteUs.headersRaw),
+        azuriteCpuRatio: cpuRatio(med(azuriteUs.baseline), med(azuriteUs.headersRaw)),
+      },
     }),
   ];
 }

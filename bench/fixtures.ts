@@ -25,7 +25,8 @@ const PRICES = ['50.00', '75.25', '120.10', '99.99', '15.50'];
 
 export function proposal(run: string, n: number, lines: number): Proposal {
   const proposalId = `P${run}-${n.toString().padStart(7, '0')}`;
-  if (proposalId.length > 20) throw new Error(`fixture proposal id ${proposalId} is longer than the contract's 20 characters; use a shorter run tag`);
+  if (proposalId.length > 20)
+    throw new Error(`fixture proposal id ${proposalId} is longer than the contract's 20 characters; use a shorter run tag`);
   const invoiceId = `inv-${run}-${n}`;
   const actuals: BilledSalesActual[] = Array.from({ length: lines }, (_, i) => {
     const quantity = String((i % 8) + 1);
@@ -91,7 +92,11 @@ function newHeader(p: Proposal): ProposalHeader {
  * and its staged actuals in the staging shards. The register is left out: the
  * import never reads it.
  */
-export async function seedPending(rt: Runtime, items: Iterable<Proposal>, opts: { concurrency?: number; slice?: number } = {}): Promise<{ proposals: number; actuals: number }> {
+export async function seedPending(
+  rt: Runtime,
+  items: Iterable<Proposal>,
+  opts: { concurrency?: number; slice?: number } = {},
+): Promise<{ proposals: number; actuals: number }> {
   const slice = opts.slice ?? 500; // proposals held in memory at once while seeding
   const concurrency = opts.concurrency ?? 8;
   let batch: Proposal[] = [];
@@ -126,7 +131,11 @@ export async function seedPending(rt: Runtime, items: Iterable<Proposal>, opts: 
  * row and one line row per actual, staged rows gone. Shapes come from the product's planImport
  * and entity builders. With `register`, the actuals' register rows too.
  */
-export async function seedProcessed(rt: Runtime, items: Iterable<Proposal>, opts: { concurrency?: number; register?: boolean } = {}): Promise<number> {
+export async function seedProcessed(
+  rt: Runtime,
+  items: Iterable<Proposal>,
+  opts: { concurrency?: number; register?: boolean } = {},
+): Promise<number> {
   let actuals = 0;
   let rows: { partitionKey: string; rowKey: string }[] = [];
   let registerRows: { partitionKey: string; rowKey: string }[] = [];
@@ -159,7 +168,9 @@ export async function seedProcessed(rt: Runtime, items: Iterable<Proposal>, opts
 /** Counts rows of a table, optionally of one row-key kind, reading keys only. */
 export async function countRows(table: TableClient, filter?: (rowKey: string, partitionKey: string) => boolean): Promise<number> {
   let n = 0;
-  for await (const e of table.listEntities<{ rowKey: string; partitionKey: string }>({ queryOptions: { select: ['PartitionKey', 'RowKey'] } })) {
+  for await (const e of table.listEntities<{ rowKey: string; partitionKey: string }>({
+    queryOptions: { select: ['PartitionKey', 'RowKey'] },
+  })) {
     if (!filter || filter(e.rowKey, e.partitionKey)) n++;
   }
   return n;

@@ -48,14 +48,22 @@ function postingRequests(items: Item[], mode: 'distinct' | 'replayed') {
       setupRequest: (req: autocannon.Request) => {
         const i = next++ % items.length;
         const item = items[i]!;
-        return { ...req, method: 'POST' as const, path: item.path, body: item.body, headers: mode === 'replayed' ? fixed[i]! : signed(webhook, item.body) };
+        return {
+          ...req,
+          method: 'POST' as const,
+          path: item.path,
+          body: item.body,
+          headers: mode === 'replayed' ? fixed[i]! : signed(webhook, item.body),
+        };
       },
     },
   ];
 }
 
 async function load(ctx: BenchContext, url: string, seconds: number, requests: ReturnType<typeof postingRequests>): Promise<Load> {
-  const { value: result, azuriteCpu } = await measured(ctx, () => autocannon({ url, connections: ctx.scale.httpConnections, duration: seconds, requests }));
+  const { value: result, azuriteCpu } = await measured(ctx, () =>
+    autocannon({ url, connections: ctx.scale.httpConnections, duration: seconds, requests }),
+  );
   return {
     requestsPerSecond: result.requests.average,
     azuriteUs: azuriteCpu === null || !result.requests.total ? null : (azuriteCpu * 1e6) / result.requests.total,
@@ -94,7 +102,11 @@ export async function postingCallbacks(ctx: BenchContext): Promise<BenchRow[]> {
 
   const children: Child[] = [];
   try {
-    const host = startChild('host', { BENCH_CONNECTION: ctx.azurite.connectionString, BENCH_PREFIX: b.prefix, BENCH_SECRET: BENCH_WEBHOOK_SECRET });
+    const host = startChild('host', {
+      BENCH_CONNECTION: ctx.azurite.connectionString,
+      BENCH_PREFIX: b.prefix,
+      BENCH_SECRET: BENCH_WEBHOOK_SECRET,
+    });
     children.push(host);
     const first = set[0]!;
     const bare = startChild('bare', {
@@ -126,11 +138,22 @@ export async function postingCallbacks(ctx: BenchContext): Promise<BenchRow[]> {
         [hostUrl, product, distinct],
         [hostUrl, replays, replayed],
       ];
-      for (const [url, into, requests] of rep % 2 === 0 ? runs : runs.reverse()) into.push(await load(ctx, url, scale.httpSeconds, requests));
+      for (const [url, into, requests] of rep % 2 === 0 ? runs : runs.reverse())
+        into.push(await load(ctx, url, scale.httpSeconds, requests));
     }
-    for (const l of [...product, ...replays]) assert(l.non2xx === 0 && l.errors === 0 && l.total > 0, `measurement 6: ${l.non2xx} non-2xx answers and ${l.errors} errors from the local host`);
-    for (const l of baseline) assert(l.non2xx === 0 && l.errors === 0 && l.total > 0, `measurement 6: ${l.non2xx} non-2xx answers and ${l.errors} errors from the bare server`);
-    ctx.log(`  6: host ${product.map((l) => l.requestsPerSecond.toFixed(0)).join(', ')} req/s (replayed ${replays.map((l) => l.requestsPerSecond.toFixed(0)).join(', ')}); bare ${baseline.map((l) => l.requestsPerSecond.toFixed(0)).join(', ')} req/s`);
+    for (const l of [...product, ...replays])
+      assert(
+        l.non2xx === 0 && l.errors === 0 && l.total > 0,
+        `measurement 6: ${l.non2xx} non-2xx answers and ${l.errors} errors from the local host`,
+      );
+    for (const l of baseline)
+      assert(
+        l.non2xx === 0 && l.errors === 0 && l.total > 0,
+        `measurement 6: ${l.non2xx} non-2xx answers and ${l.errors} errors from the bare server`,
+      );
+    ctx.log(
+      `  6: host ${product.map((l) => l.requestsPerSecond.toFixed(0)).join(', ')} req/s (replayed ${replays.map((l) => l.requestsPerSecond.toFixed(0)).join(', ')}); bare ${baseline.map((l) => l.requestsPerSecond.toFixed(0)).join(', ')} req/s`,
+    );
 
     const azurite = (ls: Load[]) => {
       const xs = ls.flatMap((l) => (l.azuriteUs === null ? [] : [l.azuriteUs]));

@@ -20,11 +20,16 @@ function lineRows(p: Proposal) {
 
 /** Every effect of the import is committed: lines, parked actual rows, headers flipped, staging empty. */
 async function verifyImported(b: BenchRuntime, proposalCount: number, lines: number, summary: ImportSummary): Promise<void> {
-  assert(summary.outcomes.LinesCreated === proposalCount, `${summary.outcomes.LinesCreated} of ${proposalCount} proposals got lines (${JSON.stringify(summary.outcomes)})`);
+  assert(
+    summary.outcomes.LinesCreated === proposalCount,
+    `${summary.outcomes.LinesCreated} of ${proposalCount} proposals got lines (${JSON.stringify(summary.outcomes)})`,
+  );
   let lineRowCount = 0;
   let actualRowCount = 0;
   let flipped = 0;
-  for await (const e of b.rt.tables.proposals.listEntities<{ rowKey: string; status?: string }>({ queryOptions: { select: ['RowKey', 'status'] } })) {
+  for await (const e of b.rt.tables.proposals.listEntities<{ rowKey: string; status?: string }>({
+    queryOptions: { select: ['RowKey', 'status'] },
+  })) {
     if (e.rowKey.startsWith('line|')) lineRowCount++;
     else if (e.rowKey.startsWith('actual|')) actualRowCount++;
     else if (isHeaderRow(e.rowKey) && e.status === 'LinesCreated') flipped++;
@@ -48,7 +53,9 @@ async function commitEffectsRaw(b: BenchRuntime, concurrency: number): Promise<I
   async function* groups(): AsyncGenerator<[string, Staged[]]> {
     for (const shard of allShards()) {
       let current: [string, Staged[]] | undefined;
-      for await (const page of staging.listEntities<Staged>({ queryOptions: { filter: odata`PartitionKey eq ${shard}` } }).byPage({ maxPageSize: 1000 })) {
+      for await (const page of staging
+        .listEntities<Staged>({ queryOptions: { filter: odata`PartitionKey eq ${shard}` } })
+        .byPage({ maxPageSize: 1000 })) {
         for (const e of page) {
           if (current && current[0] !== e.proposal) yield current;
           if (!current || current[0] !== e.proposal) current = [e.proposal, []];
@@ -60,7 +67,8 @@ async function commitEffectsRaw(b: BenchRuntime, concurrency: number): Promise<I
   }
   const waiting = new Map<string, Staged[]>();
   const deletes: Promise<unknown>[] = [];
-  const remove = (rows: Staged[]) => staging.submitTransaction(rows.map((r): TransactionAction => ['delete', { partitionKey: r.partitionKey, rowKey: r.rowKey }]));
+  const remove = (rows: Staged[]) =>
+    staging.submitTransaction(rows.map((r): TransactionAction => ['delete', { partitionKey: r.partitionKey, rowKey: r.rowKey }]));
   let proposalCount = 0;
   let stagedRows = 0;
   let lines = 0;
@@ -69,7 +77,13 @@ async function commitEffectsRaw(b: BenchRuntime, concurrency: number): Promise<I
     const work = (async () => {
       const actuals = staged.flatMap((e) => (e.json ? [JSON.parse(e.json) as BilledSalesActual] : []));
       const flag = staged.find((e) => e.header)!;
-      const header: ProposalHeader = { ...(JSON.parse(flag.header!) as ProposalHeader), status: 'LinesCreated', reason: null, activeBuild: 'raw', lineCount: actuals.length };
+      const header: ProposalHeader = {
+        ...(JSON.parse(flag.header!) as ProposalHeader),
+        status: 'LinesCreated',
+        reason: null,
+        activeBuild: 'raw',
+        lineCount: actuals.length,
+      };
       await proposals.submitTransaction([
         ['create', heldEntity(pk)],
         ...actuals.map((a): TransactionAction => ['create', actualEntity(pk, a)]),
@@ -146,7 +160,9 @@ export async function importThroughput(ctx: BenchContext): Promise<ImportThrough
     requestsPerActual.push(b.counter.total / actuals);
     breakdown = {
       requestsPerProposal: Object.fromEntries(Object.entries(b.counter.snapshot(b.prefix)).map(([k, v]) => [k, round(v / count)])),
-      operationsInTransactionsPerActual: Object.fromEntries(Object.entries(b.counter.batchSnapshot(b.prefix)).map(([k, v]) => [k, round(v / actuals)])),
+      operationsInTransactionsPerActual: Object.fromEntries(
+        Object.entries(b.counter.batchSnapshot(b.prefix)).map(([k, v]) => [k, round(v / actuals)]),
+      ),
       entitiesReadPerActual: Object.fromEntries(Object.entries(b.counter.readSnapshot(b.prefix)).map(([k, v]) => [k, round(v / actuals)])),
       entityOperationsPerActual: round(b.counter.entityOperations / actuals),
     };
@@ -164,7 +180,9 @@ export async function importThroughput(ctx: BenchContext): Promise<ImportThrough
     await b.drop();
   };
   await interleaved(scale.repetitions, [baseline, product, floor]);
-  ctx.log(`  1: import ${figures.map((f) => f.toFixed(0)).join(', ')} actuals/s; raw ${baselines.map((f) => f.toFixed(0)).join(', ')}; raw effects ${floors.map((f) => f.toFixed(0)).join(', ')}`);
+  ctx.log(
+    `  1: import ${figures.map((f) => f.toFixed(0)).join(', ')} actuals/s; raw ${baselines.map((f) => f.toFixed(0)).join(', ')}; raw effects ${floors.map((f) => f.toFixed(0)).join(', ')}`,
+  );
   const medianOf = (xs: number[]) => (xs.length ? round(median(xs), 2) : null);
   return {
     rows: [
@@ -229,7 +247,9 @@ export async function importAgainstHistory(ctx: BenchContext): Promise<BenchRow>
     if (m.azuriteCpu !== null) azuriteMs[kind].push(m.azuriteCpu * 1000);
   };
   await interleaved(scale.repetitions, [() => run(fresh, without, 'without'), () => run(history, withHistory, 'withHistory')]);
-  ctx.log(`  2: ${withHistory.map((s) => s.toFixed(3)).join(', ')} s with history; ${without.map((s) => s.toFixed(3)).join(', ')} s without`);
+  ctx.log(
+    `  2: ${withHistory.map((s) => s.toFixed(3)).join(', ')} s with history; ${without.map((s) => s.toFixed(3)).join(', ')} s without`,
+  );
 
   // Azurite's own sensitivity to table size, for reading the ratio: raw transactions writing the same
   // line rows into the history's table and into an empty one.
@@ -238,16 +258,22 @@ export async function importAgainstHistory(ctx: BenchContext): Promise<BenchRow>
   let rawRep = 0;
   const raw = async (table: TableClient, into: number[]) => {
     const batches = [...proposals(`m2raw${rawRep++}`, pending, lines)].map(lineRows);
-    const m = await measured(ctx, () => pool(batches, scale.importConcurrency, (rows) => table.submitTransaction(rows.map((e): TransactionAction => ['create', e]))));
+    const m = await measured(ctx, () =>
+      pool(batches, scale.importConcurrency, (rows) => table.submitTransaction(rows.map((e): TransactionAction => ['create', e]))),
+    );
     into.push(m.seconds);
   };
-  await interleaved(scale.repetitions, [() => raw(empty, rawSeconds.without), () => raw(history.rt.tables.proposals, rawSeconds.withHistory)]);
+  await interleaved(scale.repetitions, [
+    () => raw(empty, rawSeconds.without),
+    () => raw(history.rt.tables.proposals, rawSeconds.withHistory),
+  ]);
   await empty.drop();
   await history.drop();
   await fresh.drop();
 
   const med = (xs: number[]) => (xs.length ? median(xs) : null);
-  const rawRatio = med(rawSeconds.withHistory) !== null && med(rawSeconds.without) ? med(rawSeconds.withHistory)! / med(rawSeconds.without)! : null;
+  const rawRatio =
+    med(rawSeconds.withHistory) !== null && med(rawSeconds.without) ? med(rawSeconds.withHistory)! / med(rawSeconds.without)! : null;
   return row({
     id: '2',
     name: `import cost against history: ${(pending * lines).toLocaleString('en')} pending actuals with ${historyActuals.toLocaleString('en')} processed behind them`,

@@ -58,7 +58,9 @@ export async function importMemory(ctx: BenchContext): Promise<BenchRow> {
     target: target.figureAtMost(256, '≤ 256 MB; pages streamed'),
     details: {
       ...(scale.m5Repetitions < 3
-        ? { repetitionNote: `${scale.m5Repetitions} repetition: on Azurite each delete costs time in proportion to the whole table, so draining ${actuals.toLocaleString('en')} staged rows takes minutes; more would break the 10-minute budget (bench/scale.ts)` }
+        ? {
+            repetitionNote: `${scale.m5Repetitions} repetition: on Azurite each delete costs time in proportion to the whole table, so draining ${actuals.toLocaleString('en')} staged rows takes minutes; more would break the 10-minute budget (bench/scale.ts)`,
+          }
         : {}),
       repetitions: details,
       streaming:

@@ -35,7 +35,11 @@ async function perUnit<T>(b: BenchRuntime, items: readonly T[], work: (item: T) 
  * policy in the product's own storage clients (table creation not counted).
  * `importPerActual` comes from measurement 1's product runs (10-line proposals).
  */
-export async function operationCounts(ctx: BenchContext, importPerActual: number[], importBreakdown: Record<string, unknown>): Promise<BenchRow[]> {
+export async function operationCounts(
+  ctx: BenchContext,
+  importPerActual: number[],
+  importBreakdown: Record<string, unknown>,
+): Promise<BenchRow[]> {
   const n = ctx.scale.m7Deliveries;
   const lines = ctx.scale.linesPerProposal;
   const b = await benchRuntime(ctx.azurite.connectionString, 'm7');
@@ -44,7 +48,13 @@ export async function operationCounts(ctx: BenchContext, importPerActual: number
     const set = [...proposals('m7', Math.ceil(n / lines), lines)];
     const invoices = set.map((p) => p.invoice);
     const billed: Actual[] = set.flatMap((p) => p.actuals).slice(0, n);
-    const costs: Actual[] = billed.map((a) => ({ ...a, actualId: `${a.actualId}-cost`, transactionType: 'Cost', invoiceId: undefined, proposalId: undefined }));
+    const costs: Actual[] = billed.map((a) => ({
+      ...a,
+      actualId: `${a.actualId}-cost`,
+      transactionType: 'Cost',
+      invoiceId: undefined,
+      proposalId: undefined,
+    }));
 
     const headerFirst = await perUnit(b, invoices, (h) => deliver(syncInvoiceProposal, h, `h-${h.proposalId}`));
     const headerRepeat = await perUnit(b, invoices, (h) => deliver(syncInvoiceProposal, h, `h-${h.proposalId}`));
@@ -70,7 +80,12 @@ export async function operationCounts(ctx: BenchContext, importPerActual: number
           method: 'POST',
           url: `http://localhost/api/invoice-proposals/${p.invoice.legalEntity}/${p.invoice.proposalId}/posted`,
           params: { legalEntity: p.invoice.legalEntity, proposalId: p.invoice.proposalId },
-          headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': webhook.sign(id, at, body) },
+          headers: {
+            'content-type': 'application/json',
+            'webhook-id': id,
+            'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+            'webhook-signature': webhook.sign(id, at, body),
+          },
           body: { string: body },
         });
         const response = (await recordPosting.handler(request, deliveryContext(id))) as HttpResponseInit;
@@ -83,14 +98,21 @@ export async function operationCounts(ctx: BenchContext, importPerActual: number
       Object.assign(process.env, saved);
       resetSettings();
     }
-    const localOutbound = (byKind: Record<string, number | null>) => Object.entries(byKind).reduce((n, [k, v]) => n + (k.endsWith('localOutbound') ? (v ?? 0) : 0), 0);
+    const localOutbound = (byKind: Record<string, number | null>) =>
+      Object.entries(byKind).reduce((n, [k, v]) => n + (k.endsWith('localOutbound') ? (v ?? 0) : 0), 0);
     const withoutLocalOutbound = (u: { requests: number; byKind: Record<string, number | null> }) => u.requests - localOutbound(u.byKind);
 
     // The outbox sweep afterwards (timer, every minute): finds each posting's entry, sees nothing unsent, removes it.
     const sweep = await perUnit(b, [0], () => dispatchAccountingUpdates(b.rt, silentLog));
-    const sweepPerPosting = { requests: sweep.requests / set.length, entityOperations: sweep.entityOperations / set.length, byKind: sweep.byKind };
+    const sweepPerPosting = {
+      requests: sweep.requests / set.length,
+      entityOperations: sweep.entityOperations / set.length,
+      byKind: sweep.byKind,
+    };
     // A week later the sweep drops that day's webhook-id records (both callbacks of each proposal above).
-    const purge = await perUnit(b, [0], () => b.rt.webhookReceipts.purgeExpired(new Date(Date.now() + (RECEIPT_DAYS_KEPT + 1) * 86_400_000)));
+    const purge = await perUnit(b, [0], () =>
+      b.rt.webhookReceipts.purgeExpired(new Date(Date.now() + (RECEIPT_DAYS_KEPT + 1) * 86_400_000)),
+    );
     const callbacks = 2 * set.length;
 
     const importFigure = importPerActual.length ? median(importPerActual) : null;
@@ -157,7 +179,11 @@ export async function operationCounts(ctx: BenchContext, importPerActual: number
           entityOperations: round(sweepPerPosting.entityOperations, 2),
           postings: set.length,
           note: 'byKind is for the whole sweep over all postings',
-          webhookIdPurgePerCallback: { requests: round(purge.requests / callbacks, 2), entityOperations: round(purge.entityOperations / callbacks, 2), byKind: purge.byKind },
+          webhookIdPurgePerCallback: {
+            requests: round(purge.requests / callbacks, 2),
+            entityOperations: round(purge.entityOperations / callbacks, 2),
+            byKind: purge.byKind,
+          },
         },
       }),
     ];

@@ -12,7 +12,12 @@ export interface Child {
 /** Starts bench/child.ts in its own Node process (TypeScript through tsx, with --expose-gc). */
 export function startChild(mode: 'memory' | 'host' | 'bare', env: Record<string, string>): Child {
   const child = fork(join(__dirname, 'child.ts'), [], {
-    execArgv: ['--expose-gc', '--import', 'tsx', ...(process.env.BENCH_CHILD_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CHILD_PROFILE}`] : [])],
+    execArgv: [
+      '--expose-gc',
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_CHILD_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CHILD_PROFILE}`] : []),
+    ],
     env: { ...process.env, ...env, BENCH_CHILD: mode },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

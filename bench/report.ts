@@ -19,10 +19,7 @@ function ratioText(r: BenchRow): string {
 
 /** The results as a Markdown table (what `npm run bench` prints and the README shows). */
 export function markdownTable(results: BenchResults): string {
-  const lines = [
-    '| # | measurement | figure (median) | baseline (median) | ratio | target | result |',
-    '|---|---|---|---|---|---|---|',
-  ];
+  const lines = ['| # | measurement | figure (median) | baseline (median) | ratio | target | result |', '|---|---|---|---|---|---|---|'];
   for (const r of results.rows) {
     const baseline = r.baseline === null ? '—' : `${num(r.baseline)} ${r.unit}`;
     lines.push(`| ${r.id} | ${r.name} | ${num(r.figure)} ${r.unit} | ${baseline} | ${ratioText(r)} | ${r.target.text} | ${verdict(r)} |`);

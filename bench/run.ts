@@ -14,7 +14,9 @@ import { runBench } from './suite';
 
 async function main(): Promise<void> {
   const out = process.env.BENCH_OUT ?? join(__dirname, 'results.json');
-  const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = process.env.BENCH_ONLY?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const results = await runBench({ scale: process.env.BENCH_SCALE, log: (line) => console.error(line), ...(only ? { only } : {}) });
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(markdownTable(results));

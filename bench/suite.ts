@@ -47,7 +47,8 @@ export async function runBench(options: RunOptions = {}): Promise<BenchResults> 
       if (wanted('3') || wanted('4')) rows.push(...(await step('3+4 sync throughput', () => syncThroughput(ctx))));
       if (wanted('5')) rows.push(await step('5 import memory', () => importMemory(ctx)));
       if (wanted('6')) rows.push(...(await step('6 posting callbacks over HTTP', () => postingCallbacks(ctx))));
-      if (wanted('7')) rows.push(...(await step('7 storage requests per unit', () => operationCounts(ctx, m1!.requestsPerActual, m1!.perActual))));
+      if (wanted('7'))
+        rows.push(...(await step('7 storage requests per unit', () => operationCounts(ctx, m1!.requestsPerActual, m1!.perActual))));
     } finally {
       if (!options.azurite) await azurite.stop();
     }

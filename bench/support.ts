@@ -67,7 +67,8 @@ export class RequestCounter {
         if (!this.enabled) return next(request);
         const kind = classify(request);
         RequestCounter.bump(this.byKind, kind);
-        if (kind === 'batch' && typeof request.body === 'string') for (const op of batchOperations(request.body)) RequestCounter.bump(this.batchOps, op);
+        if (kind === 'batch' && typeof request.body === 'string')
+          for (const op of batchOperations(request.body)) RequestCounter.bump(this.batchOps, op);
         const response = await next(request);
         if (kind.startsWith('query ') && response.status === 200 && response.bodyAsText) {
           try {
@@ -122,7 +123,8 @@ export class RequestCounter {
 
   private static plain(map: Map<string, number>, prefix: string, keep: (k: string) => boolean = () => true): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [k, v] of map) if (keep(k)) out[prefix ? k.split(prefix).join('') : k] = (out[prefix ? k.split(prefix).join('') : k] ?? 0) + v;
+    for (const [k, v] of map)
+      if (keep(k)) out[prefix ? k.split(prefix).join('') : k] = (out[prefix ? k.split(prefix).join('') : k] ?? 0) + v;
     return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
   }
 }
@@ -161,7 +163,9 @@ export async function benchRuntime(connectionString: string, tag: string): Promi
   const prefix = freshPrefix(tag);
   const env = benchEnvironment(connectionString, prefix);
   const counter = new RequestCounter();
-  const rt = await createRuntime(readSettings(env), { storage: { additionalPolicies: [{ policy: counter.policy(), position: 'perCall' }] } });
+  const rt = await createRuntime(readSettings(env), {
+    storage: { additionalPolicies: [{ policy: counter.policy(), position: 'perCall' }] },
+  });
   counter.reset();
   return {
     rt,
@@ -202,7 +206,12 @@ export async function pool<T>(items: Iterable<T>, limit: number, work: (item: T)
 }
 
 /** Writes rows that share a partition in transactions of up to 100, with `limit` transactions at once. */
-export async function writeBatches(table: TableClient, rows: readonly { partitionKey: string; rowKey: string }[], limit = 8, action: 'create' | 'upsert' = 'create'): Promise<void> {
+export async function writeBatches(
+  table: TableClient,
+  rows: readonly { partitionKey: string; rowKey: string }[],
+  limit = 8,
+  action: 'create' | 'upsert' = 'create',
+): Promise<void> {
   const byPartition = new Map<string, { partitionKey: string; rowKey: string }[]>();
   for (const r of rows) {
     const list = byPartition.get(r.partitionKey) ?? [];

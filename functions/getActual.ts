@@ -17,6 +17,8 @@ export default defineFunction({
     if (!params.ok) return params.response;
     const { legalEntity, actualId } = params.value;
     const view = await readActual(await runtime(), legalEntity, actualId);
-    return view ? { status: 200, jsonBody: view } : problem('not-found', `actual ${actualId} of legal entity ${legalEntity} does not exist`);
+    return view
+      ? { status: 200, jsonBody: view }
+      : problem('not-found', `actual ${actualId} of legal entity ${legalEntity} does not exist`);
   },
 });

@@ -31,12 +31,16 @@ export function isListening(port: number, host = '127.0.0.1'): Promise<boolean> 
   });
 }
 
-export async function startAzurite(options: { port?: number; location?: string; log?: (line: string) => void } = {}): Promise<RunningAzurite> {
+export async function startAzurite(
+  options: { port?: number; location?: string; log?: (line: string) => void } = {},
+): Promise<RunningAzurite> {
   const port = options.port ?? (await freePort());
   const args = [
     require.resolve('azurite/dist/src/table/main.js'),
-    '--tablePort', String(port),
-    '--tableHost', '127.0.0.1',
+    '--tablePort',
+    String(port),
+    '--tableHost',
+    '127.0.0.1',
     '--skipApiVersionCheck',
     '--disableTelemetry',
     '--silent',

@@ -66,8 +66,12 @@ export function createHttpServer(options: {
   const byName = new Map(options.functions.map((d) => [d.name.toLowerCase(), d]));
 
   const authorized = (req: IncomingMessage, url: URL) =>
-    !options.functionKey || keyMatches(options.functionKey, (req.headers['x-functions-key'] as string | undefined) ?? url.searchParams.get('code'));
-  const unauthorized = () => problem('unauthorized', 'x-functions-key: a valid function key is required (header x-functions-key or query parameter code)', { field: 'x-functions-key' });
+    !options.functionKey ||
+    keyMatches(options.functionKey, (req.headers['x-functions-key'] as string | undefined) ?? url.searchParams.get('code'));
+  const unauthorized = () =>
+    problem('unauthorized', 'x-functions-key: a valid function key is required (header x-functions-key or query parameter code)', {
+      field: 'x-functions-key',
+    });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
@@ -76,18 +80,24 @@ export function createHttpServer(options: {
     if (url.pathname.startsWith('/admin/')) {
       if (!authorized(req, url)) return send(res, unauthorized());
       const path = pathSegments(url.pathname, '/admin/') ?? [];
-      if (method === 'GET' && path.join('/') === 'host/status') return send(res, { jsonBody: { state: 'Running', inFlight: options.invocations.inFlight } });
+      if (method === 'GET' && path.join('/') === 'host/status')
+        return send(res, { jsonBody: { state: 'Running', inFlight: options.invocations.inFlight } });
       if (method === 'POST' && path[0] === 'functions' && path.length === 2) {
         const def = byName.get(path[1]!.toLowerCase());
         if (!def) return send(res, problem('not-found', `function ${path[1]} does not exist`));
-        if (def.kind === 'http') return send(res, problem('invalid-request', `${def.name} is an HTTP function: call its route /api/${def.route}`, { field: 'functionName' }));
+        if (def.kind === 'http')
+          return send(
+            res,
+            problem('invalid-request', `${def.name} is an HTTP function: call its route /api/${def.route}`, { field: 'functionName' }),
+          );
         let input: unknown;
         try {
           input = (JSON.parse((await readBody(req)).toString('utf8') || '{}') as { input?: unknown }).input ?? '';
         } catch {
           return send(res, problem('invalid-request', 'body: must be JSON like {"input": "<message text>"}', { field: 'body' }));
         }
-        if (typeof input !== 'string') return send(res, problem('invalid-request', 'input: must be the message text, a string', { field: 'input' }));
+        if (typeof input !== 'string')
+          return send(res, problem('invalid-request', 'input: must be the message text, a string', { field: 'input' }));
         return send(res, { status: 202, jsonBody: await options.admin.invoke(def, input) });
       }
       if (method === 'GET' && path[0] === 'local') {
@@ -104,16 +114,30 @@ export function createHttpServer(options: {
     if (match.def.authLevel === 'function' && !authorized(req, url)) return send(res, unauthorized());
 
     const body = await readBody(req);
-    const headers = Object.fromEntries(Object.entries(req.headers).flatMap(([k, v]) => (v === undefined ? [] : [[k, Array.isArray(v) ? v.join(', ') : v]])));
-    const request = new HttpRequest({ method, url: url.toString(), headers, params: match.params, query: Object.fromEntries(url.searchParams), ...(body.length ? { body: { bytes: body } } : {}) });
-    const result = await options.invocations.track(Promise.resolve(match.def.handler(request, options.invocations.context(match.def.name))));
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).flatMap(([k, v]) => (v === undefined ? [] : [[k, Array.isArray(v) ? v.join(', ') : v]])),
+    );
+    const request = new HttpRequest({
+      method,
+      url: url.toString(),
+      headers,
+      params: match.params,
+      query: Object.fromEntries(url.searchParams),
+      ...(body.length ? { body: { bytes: body } } : {}),
+    });
+    const result = await options.invocations.track(
+      Promise.resolve(match.def.handler(request, options.invocations.context(match.def.name))),
+    );
     return send(res, result);
   }
 
   return createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
       if (res.headersSent) return res.destroy();
-      const response = e instanceof TooLarge ? problem('payload-too-large', `body: must be at most ${MAX_REQUEST_BYTES} bytes`, { field: 'body' }) : problem('internal-error', 'The function failed; see the host log for the invocation.');
+      const response =
+        e instanceof TooLarge
+          ? problem('payload-too-large', `body: must be at most ${MAX_REQUEST_BYTES} bytes`, { field: 'body' })
+          : problem('internal-error', 'The function failed; see the host log for the invocation.');
       if (!(e instanceof TooLarge)) console.error(e);
       void send(res, response);
     });

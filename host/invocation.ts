@@ -21,7 +21,8 @@ export class Invocations {
       invocationId: randomUUID(),
       functionName,
       triggerMetadata,
-      logHandler: (level, ...args) => this.log(level, functionName, args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')),
+      logHandler: (level, ...args) =>
+        this.log(level, functionName, args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')),
     });
   }
 

@@ -1,7 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import { readSettings, resetSettings, settingsProblems } from '../shared/config';
-import { timerScheduleExpression, type FunctionDefinition, type ServiceBusFunction, type TimerFunction } from '../shared/hosting/definition';
+import {
+  timerScheduleExpression,
+  type FunctionDefinition,
+  type ServiceBusFunction,
+  type TimerFunction,
+} from '../shared/hosting/definition';
 import { TableOutbound } from '../shared/messaging/accountingUpdates';
 import { serviceBusClient } from '../shared/messaging/serviceBus';
 import { QUEUES } from '../shared/queues';
@@ -84,7 +89,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const busFunctions = functions.filter((d): d is ServiceBusFunction => d.kind === 'serviceBus');
   const pumps = new Map(busFunctions.map((d) => [d.name, new QueuePump(d, queues, invocations, { maxConcurrentCalls, pollMs: 250, log })]));
   const bus = serviceBusClient(settings);
-  const receivers = bus ? busFunctions.map((d) => receiveFromServiceBus(openReceiver(bus, d.queueName), d, invocations, { maxConcurrentCalls, log })) : [];
+  const receivers = bus
+    ? busFunctions.map((d) => receiveFromServiceBus(openReceiver(bus, d.queueName), d, invocations, { maxConcurrentCalls, log }))
+    : [];
   const timers = new TimerScheduler(hostTables.timers, invocations, log);
 
   const server = createHttpServer({
@@ -104,8 +111,12 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       local: async (path, query) => {
         const [what] = path;
         if (what === 'dead-letters') return queues.deadLettered(query.get('queue') ?? undefined);
-        if (what === 'queues') return Object.fromEntries(await Promise.all(busFunctions.map(async (d) => [d.queueName, (await queues.pending(d.queueName)).length])));
-        if (what === 'outbound') return rt.sender instanceof TableOutbound ? rt.sender.read() : { note: `sent to Service Bus queue ${QUEUES.accountingUpdates}` };
+        if (what === 'queues')
+          return Object.fromEntries(
+            await Promise.all(busFunctions.map(async (d) => [d.queueName, (await queues.pending(d.queueName)).length])),
+          );
+        if (what === 'outbound')
+          return rt.sender instanceof TableOutbound ? rt.sender.read() : { note: `sent to Service Bus queue ${QUEUES.accountingUpdates}` };
         if (what === 'quarantine') return rt.quarantine.list(query.get('source') ?? undefined);
         return undefined;
       },

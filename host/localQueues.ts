@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
 import { isNotFound, isPreconditionFailed } from '../shared/storage/conditions';
-import { deadLetterRow, newMessageRow, readDeadLetter, readMessage, type DeadLetter, type LocalMessage, type QueueRow } from './localQueueRows';
+import {
+  deadLetterRow,
+  newMessageRow,
+  readDeadLetter,
+  readMessage,
+  type DeadLetter,
+  type LocalMessage,
+  type QueueRow,
+} from './localQueueRows';
 
 /**
  * Service Bus semantics without a namespace: each queue is a partition of a
@@ -68,13 +76,16 @@ export class LocalQueues {
       return 'deadLettered';
     }
     const lockedUntil = new Date(now.getTime() + this.options.redeliveryDelayMs).toISOString();
-    await this.messages.updateEntity({ partitionKey: m.queue, rowKey: m.rowKey, lockedUntil, history: JSON.stringify(history) }, 'Merge', { etag: m.etag });
+    await this.messages.updateEntity({ partitionKey: m.queue, rowKey: m.rowKey, lockedUntil, history: JSON.stringify(history) }, 'Merge', {
+      etag: m.etag,
+    });
     return 'redelivery';
   }
 
   async pending(queue: string): Promise<LocalMessage[]> {
     const out: LocalMessage[] = [];
-    for await (const e of this.messages.listEntities<QueueRow>({ queryOptions: { filter: odata`PartitionKey eq ${queue}` } })) out.push(readMessage(e));
+    for await (const e of this.messages.listEntities<QueueRow>({ queryOptions: { filter: odata`PartitionKey eq ${queue}` } }))
+      out.push(readMessage(e));
     return out;
   }
 

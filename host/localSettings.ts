@@ -34,7 +34,8 @@ export type LocalHostSettings = z.infer<typeof localHostSettingsSchema>;
 
 export function readLocalHostSettings(env: NodeJS.ProcessEnv): LocalHostSettings {
   const r = localHostSettingsSchema.safeParse(env);
-  if (!r.success) throw new Error(`Invalid local host settings: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!r.success)
+    throw new Error(`Invalid local host settings: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return r.data;
 }
 
@@ -43,6 +44,8 @@ export interface HostJson {
 }
 
 export function readHostJson(root: string): HostJson {
-  const host = JSON.parse(readFileSync(join(root, 'host.json'), 'utf8')) as { extensions?: { serviceBus?: { maxConcurrentCalls?: number } } };
+  const host = JSON.parse(readFileSync(join(root, 'host.json'), 'utf8')) as {
+    extensions?: { serviceBus?: { maxConcurrentCalls?: number } };
+  };
   return { maxConcurrentCalls: host.extensions?.serviceBus?.maxConcurrentCalls ?? 16 };
 }

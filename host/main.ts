@@ -11,10 +11,13 @@ async function main(): Promise<void> {
   const host = await startLocalHost({ root });
   const lines = host.functions.map((d) => {
     if (d.kind === 'http') return `  ${d.name}: [${d.methods.join(',')}] ${host.url}/api/${d.route}`;
-    if (d.kind === 'timer') return `  ${d.name}: timer (${resolveAppSettingReferences(timerScheduleExpression(d), settings())}), run now: POST ${host.url}/admin/functions/${d.name}`;
+    if (d.kind === 'timer')
+      return `  ${d.name}: timer (${resolveAppSettingReferences(timerScheduleExpression(d), settings())}), run now: POST ${host.url}/admin/functions/${d.name}`;
     return `  ${d.name}: Service Bus queue ${d.queueName}, send: POST ${host.url}/admin/functions/${d.name} {"input": "<message>"}`;
   });
-  console.log(`\nFunctions:\n\n${lines.join('\n')}\n\nLocal host ready on ${host.url} in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (Azurite: ${host.azurite}). Ctrl-C stops it.\n`);
+  console.log(
+    `\nFunctions:\n\n${lines.join('\n')}\n\nLocal host ready on ${host.url} in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (Azurite: ${host.azurite}). Ctrl-C stops it.\n`,
+  );
 
   let signals = 0;
   const stop = (signal: string) => {

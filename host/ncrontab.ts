@@ -14,8 +14,25 @@ const FIELDS = [
 ] as const;
 
 const NAMES: Record<string, number> = {
-  jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12,
-  sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6,
+  jan: 1,
+  feb: 2,
+  mar: 3,
+  apr: 4,
+  may: 5,
+  jun: 6,
+  jul: 7,
+  aug: 8,
+  sep: 9,
+  oct: 10,
+  nov: 11,
+  dec: 12,
+  sun: 0,
+  mon: 1,
+  tue: 2,
+  wed: 3,
+  thu: 4,
+  fri: 5,
+  sat: 6,
 };
 
 export interface Schedule {
@@ -36,14 +53,16 @@ function value(text: string, field: (typeof FIELDS)[number], expression: string)
 
 export function parseSchedule(expression: string): Schedule {
   const parts = expression.trim().split(/\s+/);
-  if (parts.length !== 6) throw new RangeError(`"${expression}": an NCRONTAB schedule has six fields (second minute hour day month day-of-week)`);
+  if (parts.length !== 6)
+    throw new RangeError(`"${expression}": an NCRONTAB schedule has six fields (second minute hour day month day-of-week)`);
   const fields = parts.map((part, i) => {
     const field = FIELDS[i]!;
     const set = new Set<number>();
     for (const item of part.split(',')) {
       const [range, stepText] = item.split('/');
       const step = stepText === undefined ? 1 : Number(stepText);
-      if (!Number.isInteger(step) || step < 1) throw new RangeError(`"${expression}": ${field.name} step "${stepText}" must be a positive whole number`);
+      if (!Number.isInteger(step) || step < 1)
+        throw new RangeError(`"${expression}": ${field.name} step "${stepText}" must be a positive whole number`);
       let [lo, hi] = [field.min as number, field.max as number];
       if (range !== '*') {
         const [a, b] = range!.split('-');

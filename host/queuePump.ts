@@ -69,7 +69,11 @@ export class QueuePump {
       const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
       try {
         const next = await this.queues.abandon(m, error);
-        this.options.log('warning', this.def.name, `message ${m.messageId} failed delivery ${m.deliveryCount} (${error}); ${next === 'deadLettered' ? 'dead-lettered' : 'will be redelivered'}`);
+        this.options.log(
+          'warning',
+          this.def.name,
+          `message ${m.messageId} failed delivery ${m.deliveryCount} (${error}); ${next === 'deadLettered' ? 'dead-lettered' : 'will be redelivered'}`,
+        );
       } catch (abandonError) {
         // The lock expires and the message is redelivered anyway.
         this.options.log('error', this.def.name, `could not release message ${m.messageId}: ${(abandonError as Error).message}`);

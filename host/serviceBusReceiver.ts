@@ -36,14 +36,19 @@ export function receiveFromServiceBus(
             try {
               await def.handler(body, invocations.context(def.name, triggerMetadata(m)));
             } catch (e) {
-              options.log('warning', def.name, `message ${String(m.messageId)} failed delivery ${m.deliveryCount}: ${(e as Error).message}`);
+              options.log(
+                'warning',
+                def.name,
+                `message ${String(m.messageId)} failed delivery ${m.deliveryCount}: ${(e as Error).message}`,
+              );
               await receiver.abandonMessage(m);
               return;
             }
             await receiver.completeMessage(m);
           })(),
         ),
-      processError: async (args) => options.log('error', def.name, `Service Bus receive error (${args.errorSource}): ${args.error.message}`),
+      processError: async (args) =>
+        options.log('error', def.name, `Service Bus receive error (${args.errorSource}): ${args.error.message}`),
     },
     { autoCompleteMessages: false, maxConcurrentCalls: options.maxConcurrentCalls },
   );

@@ -44,13 +44,22 @@ export class TimerScheduler {
 
   private async arm(def: TimerFunction, schedule: Schedule, last: string, next: Date): Promise<void> {
     if (this.stopped) return;
-    await this.status.upsertEntity({ partitionKey: 'timer', rowKey: def.name, next: next.toISOString(), last, lastUpdated: new Date().toISOString() }, 'Replace');
+    await this.status.upsertEntity(
+      { partitionKey: 'timer', rowKey: def.name, next: next.toISOString(), last, lastUpdated: new Date().toISOString() },
+      'Replace',
+    );
     const delay = Math.max(0, next.getTime() - Date.now());
     // setTimeout holds at most ~24.8 days; re-arm in steps for rarer schedules.
     const step = Math.min(delay, 2 ** 31 - 1);
     this.handles.set(
       def.name,
-      setTimeout(() => void (step < delay ? this.arm(def, schedule, last, next) : this.fire(def, schedule, { isPastDue: Date.now() - next.getTime() > 1000, last })), step),
+      setTimeout(
+        () =>
+          void (step < delay
+            ? this.arm(def, schedule, last, next)
+            : this.fire(def, schedule, { isPastDue: Date.now() - next.getTime() > 1000, last })),
+        step,
+      ),
     );
   }
 

@@ -92,7 +92,11 @@ export function writeZip(baseDir, names, target) {
   zip.end();
   return new Promise((resolve, reject) => {
     const out = fs.createWriteStream(target);
-    zip.outputStream.on('error', reject).pipe(out).on('error', reject).on('close', () => resolve(fs.statSync(target).size));
+    zip.outputStream
+      .on('error', reject)
+      .pipe(out)
+      .on('error', reject)
+      .on('close', () => resolve(fs.statSync(target).size));
   });
 }
 
@@ -161,7 +165,7 @@ function installProductionDependencies() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pii-package-'));
   try {
     for (const file of ['package.json', 'package-lock.json']) copyFile(path.join(stageDir, file), path.join(tmp, file));
-    console.log('package: npm ci --omit=dev --ignore-scripts from the package\'s own lock file (in a temporary folder)');
+    console.log("package: npm ci --omit=dev --ignore-scripts from the package's own lock file (in a temporary folder)");
     run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline'], tmp);
     const modules = path.join(tmp, 'node_modules');
     if (fs.existsSync(modules)) {

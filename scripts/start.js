@@ -21,7 +21,10 @@ const sources = ['functions', 'shared', 'host'].map((d) => newestSource(join(roo
 const built = existsSync(entry) ? statSync(join(root, 'dist', '.tsbuildinfo')).mtimeMs : 0;
 if (Math.max(...sources, statSync(join(root, 'tsconfig.json')).mtimeMs) > built) {
   console.log('Compiling…');
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {
+    stdio: 'inherit',
+    cwd: root,
+  });
 }
 const host = spawn(process.execPath, [entry], { stdio: 'inherit', cwd: root });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => host.kill(signal));

@@ -38,10 +38,14 @@ export const settingsSchema = z.object({
   ServiceBusConnection__credential: optionalText.describe('"managedidentity" for identity-based access'),
   IMPORT_SCHEDULE: schedule.default('0 */5 * * * *').describe('When Import from staging runs'),
   DISPATCH_SCHEDULE: schedule.default('30 */1 * * * *').describe('When unsent accounting updates are sent again'),
-  DATAVERSE_URL: optionalText.describe('Dataverse environment URL (https://<org>.crm.dynamics.com) for the accounting write-back; unset leaves updates on the queue'),
+  DATAVERSE_URL: optionalText.describe(
+    'Dataverse environment URL (https://<org>.crm.dynamics.com) for the accounting write-back; unset leaves updates on the queue',
+  ),
   DATAVERSE__clientId: optionalText.describe('Client id of the user-assigned managed identity for Dataverse'),
   DATAVERSE__credential: optionalText.describe('"managedidentity" to get the Dataverse token from the managed identity only'),
-  POSTING_WEBHOOK_SECRET: optionalText.describe('Standard Webhooks secret(s) for the posting callback, whsec_…, space-separated while rotating'),
+  POSTING_WEBHOOK_SECRET: optionalText.describe(
+    'Standard Webhooks secret(s) for the posting callback, whsec_…, space-separated while rotating',
+  ),
   TABLE_PREFIX: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9]{0,20}$|^$/, 'must be letters and digits, starting with a letter, at most 21 characters')
@@ -95,12 +99,16 @@ export function checkPostingSecrets(s: Pick<Settings, 'POSTING_WEBHOOK_SECRET' |
   if (/^@Microsoft\.KeyVault\(/i.test(value)) {
     return {
       ok: false,
-      detail: 'POSTING_WEBHOOK_SECRET is an unresolved Key Vault reference: the secret posting-webhook-secret is missing from the vault, or the app identity cannot read it yet',
+      detail:
+        'POSTING_WEBHOOK_SECRET is an unresolved Key Vault reference: the secret posting-webhook-secret is missing from the vault, or the app identity cannot read it yet',
     };
   }
   const secrets = value.split(/\s+/).filter(Boolean);
   if (!secrets.every(isSigningSecret)) {
-    return { ok: false, detail: 'POSTING_WEBHOOK_SECRET: each space-separated secret must be "whsec_" followed by base64 of at least 24 bytes' };
+    return {
+      ok: false,
+      detail: 'POSTING_WEBHOOK_SECRET: each space-separated secret must be "whsec_" followed by base64 of at least 24 bytes',
+    };
   }
   return { ok: true, secrets };
 }

@@ -43,7 +43,9 @@ export async function createRuntime(s: Settings, options: RuntimeOptions = {}): 
   const bus = options.sender ? undefined : serviceBusClient(s);
   const sender =
     options.sender ??
-    (bus ? new ServiceBusOutbound(bus.createSender(QUEUES.accountingUpdates)) : new TableOutbound(tables.localOutbound, QUEUES.accountingUpdates));
+    (bus
+      ? new ServiceBusOutbound(bus.createSender(QUEUES.accountingUpdates))
+      : new TableOutbound(tables.localOutbound, QUEUES.accountingUpdates));
   return {
     tables,
     proposals: new ProposalStore(tables.proposals),

@@ -28,7 +28,15 @@ afterAll(async () => {
 
 /** A proposal of one line whose actual is `a`, with a header that expects exactly it. */
 function oneLine(proposalId: string, a: Actual, legalEntity = 'usmf'): ConfirmedInvoice {
-  return invoice({ proposalId, legalEntity, invoiceId: a.invoiceId!, detailAmount: a.amount, totalAmount: a.amount, transactionCount: 1, currency: a.currency });
+  return invoice({
+    proposalId,
+    legalEntity,
+    invoiceId: a.invoiceId!,
+    detailAmount: a.amount,
+    totalAmount: a.amount,
+    transactionCount: 1,
+    currency: a.currency,
+  });
 }
 
 async function linesOf(legalEntity: string, proposalId: string): Promise<string[]> {
@@ -62,7 +70,11 @@ describe('an actual is billed at most once', () => {
     expect(await linesOf('usmf', 'f1-B')).toEqual([]);
     expect((await readProposal(rt, 'usmf', 'f1-B'))!.status).toBe('AwaitingLines');
     expect(await linesOf('usmf', 'f1-A')).toEqual([`${x.actualId}@${x.amount}`]);
-    expect((await readActual(rt, 'usmf', x.actualId))!).toMatchObject({ transactionType: 'BilledSales', proposalId: 'f1-A', status: 'Processed' });
+    expect((await readActual(rt, 'usmf', x.actualId))!).toMatchObject({
+      transactionType: 'BilledSales',
+      proposalId: 'f1-A',
+      status: 'Processed',
+    });
   });
 
   it('finding 2: a move cannot leak through an import that runs between any two of its steps', async () => {
@@ -111,7 +123,11 @@ describe('an actual is billed at most once', () => {
     expect((await recordPosting(rt, 'usmf', 'f3-A', postingFor([x]), quiet)).kind).toBe('conflict');
     expect((await recordPosting(rt, 'demf', 'f3-B', postingFor([x]), quiet)).kind).toBe('posted');
     expect(await readActual(rt, 'usmf', x.actualId)).toBeUndefined(); // found by id, shown where it is now
-    expect((await readActual(rt, 'demf', x.actualId))!).toMatchObject({ legalEntity: 'demf', proposalId: 'f3-B', billingStatus: 'CustomerInvoicePosted' });
+    expect((await readActual(rt, 'demf', x.actualId))!).toMatchObject({
+      legalEntity: 'demf',
+      proposalId: 'f3-B',
+      billingStatus: 'CustomerInvoicePosted',
+    });
   });
 
   it('finding 4: a move ends the same whichever version arrives first', async () => {
@@ -131,7 +147,11 @@ describe('an actual is billed at most once', () => {
     }
     expect(outcomes[1]).toBe(outcomes[0]);
     expect(JSON.parse(outcomes[0]!)).toMatchObject([
-      { status: 'AwaitingLines', reason: 'waiting for billed sales actuals: 0 of 1 staged; actual X no longer belongs to this proposal (a newer version names another proposal or is not billed sales)' },
+      {
+        status: 'AwaitingLines',
+        reason:
+          'waiting for billed sales actuals: 0 of 1 staged; actual X no longer belongs to this proposal (a newer version names another proposal or is not billed sales)',
+      },
       { status: 'LinesCreated', lines: [{ actualId: 'X' }] },
     ]);
   });
@@ -147,7 +167,10 @@ describe('an actual is billed at most once', () => {
     const view = (await readActual(rt, 'usmf', x.actualId))!;
     expect(view).toMatchObject({ status: 'Processed', billingStatus: 'CustomerInvoicePosted', version: 1, amount: x.amount, reason: null });
     expect(view.accounting).toMatchObject({ voucher: 'VOU-F5', accountingAmount: x.amount });
-    expect(view.refusedVersion).toEqual({ version: 2, reason: expect.stringMatching(/version 2 changed, but version 1 is on proposal usmf\/f5-A, which is posted/) });
+    expect(view.refusedVersion).toEqual({
+      version: 2,
+      reason: expect.stringMatching(/version 2 changed, but version 1 is on proposal usmf\/f5-A, which is posted/),
+    });
   });
 
   it('finding 7: a header with transactionCount 0 is refused at the door with the reason, so no proposal waits forever for nothing', async () => {
@@ -159,11 +182,15 @@ describe('an actual is billed at most once', () => {
   it('finding 8: a corrective invoice naming an unknown or unposted original is accepted and flagged', async () => {
     const p = proposalWithActuals({ proposalId: 'f8-C', lines: 1 });
     await deliver(rt, headerMessage({ ...p.invoice, correctsProposalId: 'f8-NOPE' }));
-    expect((await readProposal(rt, 'usmf', 'f8-C'))!.warnings).toEqual(['corrects proposal f8-NOPE, which this integration has not received; check the original in Finance']);
+    expect((await readProposal(rt, 'usmf', 'f8-C'))!.warnings).toEqual([
+      'corrects proposal f8-NOPE, which this integration has not received; check the original in Finance',
+    ]);
     const original = proposalWithActuals({ proposalId: 'f8-O', lines: 1 });
     await deliver(rt, headerMessage(original.invoice));
     await deliver(rt, headerMessage({ ...p.invoice, version: 2, correctsProposalId: 'f8-O' }));
-    expect((await readProposal(rt, 'usmf', 'f8-C'))!.warnings).toEqual([expect.stringMatching(/^corrects proposal f8-O, which is not posted \(status AwaitingLines\)/)]);
+    expect((await readProposal(rt, 'usmf', 'f8-C'))!.warnings).toEqual([
+      expect.stringMatching(/^corrects proposal f8-O, which is not posted \(status AwaitingLines\)/),
+    ]);
     await deliver(rt, actualMessage(original.actuals[0]!));
     await importNow();
     await recordPosting(rt, 'usmf', 'f8-O', postingFor(original.actuals), quiet);
@@ -172,7 +199,12 @@ describe('an actual is billed at most once', () => {
 
   it('finding 8: reversal actuals make negative lines and the corrective posts as a credit note', async () => {
     const base = proposalWithActuals({ proposalId: 'f8-R', lines: 2 });
-    const reversal = base.actuals.map((a, i) => ({ ...a, actualId: GUID(80 + i, 'rev'), quantity: `-${a.quantity}`, amount: `-${a.amount}` }));
+    const reversal = base.actuals.map((a, i) => ({
+      ...a,
+      actualId: GUID(80 + i, 'rev'),
+      quantity: `-${a.quantity}`,
+      amount: `-${a.amount}`,
+    }));
     const detail = formatMoney(sumMoney(reversal.map((a) => a.amount)));
     await deliver(rt, headerMessage({ ...base.invoice, detailAmount: detail, totalAmount: detail, correctsProposalId: 'f8-ORIG' }));
     for (const a of reversal) await deliver(rt, actualMessage(a));
@@ -191,7 +223,9 @@ describe('an actual is billed at most once', () => {
     await deliver(rt, headerMessage(p.invoice));
     await deliver(rt, actualMessage(x));
     expect((await deliver(rt, actualMessage({ ...x, actualId: '{a1b2c3d4-0000-4000-8000-00000000f8ab}' }))).kind).toBe('duplicate');
-    expect((await deliver(rt, actualMessage({ ...x, actualId: x.actualId.toLowerCase(), proposalId: 'f8-OTHER' }))).kind).toBe('quarantined');
+    expect((await deliver(rt, actualMessage({ ...x, actualId: x.actualId.toLowerCase(), proposalId: 'f8-OTHER' }))).kind).toBe(
+      'quarantined',
+    );
     await importNow();
     expect(await linesOf('usmf', 'f8-G')).toEqual([`a1b2c3d4-0000-4000-8000-00000000f8ab@${x.amount}`]);
     expect((await readActual(rt, 'usmf', x.actualId))!.status).toBe('Processed');
@@ -206,9 +240,16 @@ describe('an actual is billed at most once', () => {
     const a = { ...p.actuals[0]!, taskId: null, unit: null, quantity: null, price: null };
     expect((await deliver(rt, actualMessage(a as never))).kind).toBe('applied');
     await importNow();
-    expect((await readProposal(rt, 'usmf', 'f8-N'))!).toMatchObject({ status: 'LinesCreated', description: null, lines: [{ quantity: null, price: null }] });
+    expect((await readProposal(rt, 'usmf', 'f8-N'))!).toMatchObject({
+      status: 'LinesCreated',
+      description: null,
+      lines: [{ quantity: null, price: null }],
+    });
     // A required field that is null is still refused, by name.
-    expect(await deliver(rt, actualMessage({ ...a, actualId: GUID(88, 'nul'), amount: null } as never))).toMatchObject({ kind: 'quarantined', detail: expect.stringMatching(/^amount: /) });
+    expect(await deliver(rt, actualMessage({ ...a, actualId: GUID(88, 'nul'), amount: null } as never))).toMatchObject({
+      kind: 'quarantined',
+      detail: expect.stringMatching(/^amount: /),
+    });
   });
 });
 

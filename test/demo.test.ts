@@ -12,7 +12,11 @@ const TSX = createRequire(__filename).resolve('tsx/cli');
 
 function demoProcess(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [TSX, join(ROOT, 'scripts', 'demo.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [TSX, join(ROOT, 'scripts', 'demo.ts'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (c) => (output += c));
     child.stderr.on('data', (c) => (output += c));
@@ -41,7 +45,10 @@ describe('npm run demo (against a local host started by the test)', () => {
     expect(batch.invoices.length).toBeGreaterThanOrEqual(20);
     for (const inv of batch.invoices) {
       const { legalEntity, currency, proposalId } = inv.header;
-      const row = new RegExp(`^✓\\s+${escape(proposalId)}\\s+${legalEntity}\\s+${currency}\\s+\\S+\\s+${inv.expected.status}\\s+${inv.expected.lineCount}\\s`, 'm');
+      const row = new RegExp(
+        `^✓\\s+${escape(proposalId)}\\s+${legalEntity}\\s+${currency}\\s+\\S+\\s+${inv.expected.status}\\s+${inv.expected.lineCount}\\s`,
+        'm',
+      );
       expect(output, `row of ${proposalId}`).toMatch(row);
     }
     expect(output).toMatch(new RegExp(`${escape(proposalIdOf(runId, 21))} .*waiting for billed sales actuals: 3 of 4 staged`));
@@ -50,13 +57,26 @@ describe('npm run demo (against a local host started by the test)', () => {
 
   it('exits non-zero and lists the differences when the outcome is not what the batch implies (the import never runs)', async () => {
     const lines: string[] = [];
-    const result = await runDemo({ url: host.url, skipImport: true, settleTimeoutMs: 1000, runId: 'T2', env: { ...process.env, POSTING_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET }, print: (l) => lines.push(l) });
+    const result = await runDemo({
+      url: host.url,
+      skipImport: true,
+      settleTimeoutMs: 1000,
+      runId: 'T2',
+      env: { ...process.env, POSTING_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET },
+      print: (l) => lines.push(l),
+    });
     const output = lines.join('\n');
     expect(result.exitCode).toBe(1);
-    expect(result.differences).toContain(`${proposalIdOf('T2', 1)}: status AwaitingLines with 0 lines (waiting for billed sales actuals: 0 of 1 staged), expected Posted with 1`);
-    expect(result.differences).toContain(`${proposalIdOf('T2', 22)}: status AwaitingLines with 0 lines (waiting for billed sales actuals: 0 of 5 staged), expected Error with 0`);
+    expect(result.differences).toContain(
+      `${proposalIdOf('T2', 1)}: status AwaitingLines with 0 lines (waiting for billed sales actuals: 0 of 1 staged), expected Posted with 1`,
+    );
+    expect(result.differences).toContain(
+      `${proposalIdOf('T2', 22)}: status AwaitingLines with 0 lines (waiting for billed sales actuals: 0 of 5 staged), expected Error with 0`,
+    );
     expect(result.rows.filter((r) => r.ok)).toEqual([]); // even the incomplete one: 0 of 4 staged, not 3 of 4
-    expect(result.differences).toContain(`${proposalIdOf('T2', 21)}: reason "waiting for billed sales actuals: 0 of 4 staged" does not mention "3 of 4 staged"`);
+    expect(result.differences).toContain(
+      `${proposalIdOf('T2', 21)}: reason "waiting for billed sales actuals: 0 of 4 staged" does not mention "3 of 4 staged"`,
+    );
     expect(output).toContain(`✗ FAIL: ${result.differences.length} differences between the batch and the outcome`);
     expect(output).toMatch(new RegExp(`^✗\\s+${escape(proposalIdOf('T2', 1))}\\s+usmf\\s+USD\\s+\\S+\\s+AwaitingLines`, 'm'));
   });

@@ -7,7 +7,12 @@ const base = { AzureWebJobsStorage__accountName: 'st1', AZURE_FUNCTIONS_ENVIRONM
 
 describe('one credential builder for storage and Service Bus', () => {
   it('__credential=managedidentity signs in with the managed identity only, for either connection', () => {
-    const s = readSettings({ ...base, AzureWebJobsStorage__credential: 'managedidentity', ServiceBusConnection__credential: 'managedidentity', ServiceBusConnection__clientId: 'c1' });
+    const s = readSettings({
+      ...base,
+      AzureWebJobsStorage__credential: 'managedidentity',
+      ServiceBusConnection__credential: 'managedidentity',
+      ServiceBusConnection__clientId: 'c1',
+    });
     expect(identityCredential(s, 'AzureWebJobsStorage')).toBeInstanceOf(ManagedIdentityCredential);
     expect(identityCredential(s, 'ServiceBusConnection')).toBeInstanceOf(ManagedIdentityCredential);
   });

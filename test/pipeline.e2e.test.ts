@@ -51,7 +51,11 @@ describe('the whole story: confirm, stage, import, post (handlers driven against
     // An import before the rest arrive creates nothing: all lines or none.
     await importFunction.handler(timer, serviceBusContext());
     for (const p of proposals.filter((p) => p.actuals.length > 1)) {
-      const view = await call(getInvoiceProposal, { method: 'GET', url: 'http://x', params: { legalEntity: p.invoice.legalEntity, proposalId: p.invoice.proposalId } });
+      const view = await call(getInvoiceProposal, {
+        method: 'GET',
+        url: 'http://x',
+        params: { legalEntity: p.invoice.legalEntity, proposalId: p.invoice.proposalId },
+      });
       expect(view.body.status).toBe('AwaitingLines');
       expect(view.body.lines).toEqual([]);
       expect(view.body.reason).toBe(`waiting for billed sales actuals: ${Math.ceil(p.actuals.length / 2)} of ${p.actuals.length} staged`);
@@ -66,7 +70,11 @@ describe('the whole story: confirm, stage, import, post (handlers driven against
     await importFunction.handler(timer, serviceBusContext()); // a second run finds nothing to do
 
     for (const p of proposals) {
-      const { status, body } = await call(getInvoiceProposal, { method: 'GET', url: 'http://x', params: { legalEntity: p.invoice.legalEntity.toUpperCase(), proposalId: p.invoice.proposalId } });
+      const { status, body } = await call(getInvoiceProposal, {
+        method: 'GET',
+        url: 'http://x',
+        params: { legalEntity: p.invoice.legalEntity.toUpperCase(), proposalId: p.invoice.proposalId },
+      });
       expect(status).toBe(200);
       expect(body).toMatchObject({
         legalEntity: p.invoice.legalEntity.toLowerCase(),
@@ -87,12 +95,19 @@ describe('the whole story: confirm, stage, import, post (handlers driven against
       expect(formatMoney(sumMoney(body.lines.map((l: any) => l.amount)))).toBe(p.invoice.detailAmount);
       for (const a of p.actuals) {
         const line = body.lines.find((l: any) => l.actualId === a.actualId);
-        expect(line).toMatchObject({ amount: a.amount, quantity: a.quantity, price: a.price, projectId: a.projectId, transactionClassification: a.transactionClassification });
+        expect(line).toMatchObject({
+          amount: a.amount,
+          quantity: a.quantity,
+          price: a.price,
+          projectId: a.projectId,
+          transactionClassification: a.transactionClassification,
+        });
       }
     }
     // Every line row in storage belongs to the active build: nothing doubled behind the view.
     const lineRows: string[] = [];
-    for await (const e of rt.tables.proposals.listEntities({ queryOptions: { select: ['RowKey'] } })) if (String(e.rowKey).startsWith('line|')) lineRows.push(String(e.rowKey));
+    for await (const e of rt.tables.proposals.listEntities({ queryOptions: { select: ['RowKey'] } }))
+      if (String(e.rowKey).startsWith('line|')) lineRows.push(String(e.rowKey));
     expect(lineRows).toHaveLength(1 + 7 + 120);
 
     // Finance posts each customer invoice.
@@ -107,13 +122,32 @@ describe('the whole story: confirm, stage, import, post (handlers driven against
         body,
       });
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ legalEntity: p.invoice.legalEntity.toLowerCase(), proposalId: p.invoice.proposalId, status: 'Posted', invoiceType: 'Invoice', customerInvoiceId: `CIV-${i}`, voucher: `VOU-${i}`, accountingDate: '2026-11-21', lineCount: p.actuals.length });
+      expect(res.body).toEqual({
+        legalEntity: p.invoice.legalEntity.toLowerCase(),
+        proposalId: p.invoice.proposalId,
+        status: 'Posted',
+        invoiceType: 'Invoice',
+        customerInvoiceId: `CIV-${i}`,
+        voucher: `VOU-${i}`,
+        accountingDate: '2026-11-21',
+        lineCount: p.actuals.length,
+      });
     }
 
     for (const [i, p] of proposals.entries()) {
-      const view = await call(getInvoiceProposal, { method: 'GET', url: 'http://x', params: { legalEntity: p.invoice.legalEntity, proposalId: p.invoice.proposalId } });
+      const view = await call(getInvoiceProposal, {
+        method: 'GET',
+        url: 'http://x',
+        params: { legalEntity: p.invoice.legalEntity, proposalId: p.invoice.proposalId },
+      });
       expect(view.body.status).toBe('Posted');
-      expect(view.body.posting).toEqual({ customerInvoiceId: `CIV-${i}`, voucher: `VOU-${i}`, accountingDate: '2026-11-21', accountingCurrency: p.invoice.currency, exchangeRate: '1' });
+      expect(view.body.posting).toEqual({
+        customerInvoiceId: `CIV-${i}`,
+        voucher: `VOU-${i}`,
+        accountingDate: '2026-11-21',
+        accountingCurrency: p.invoice.currency,
+        exchangeRate: '1',
+      });
       for (const a of p.actuals) {
         const res = await call(getActual, { method: 'GET', url: 'http://x', params: { legalEntity: a.legalEntity, actualId: a.actualId } });
         expect(res.body).toMatchObject({
@@ -121,7 +155,15 @@ describe('the whole story: confirm, stage, import, post (handlers driven against
           proposalId: p.invoice.proposalId,
           status: 'Processed',
           billingStatus: 'CustomerInvoicePosted',
-          accounting: { voucher: `VOU-${i}`, accountingDate: '2026-11-21', accountingAmount: a.amount, salesTaxAmount: '0.00', exchangeRate: '1', accountingCurrency: p.invoice.currency, customerInvoiceId: `CIV-${i}` },
+          accounting: {
+            voucher: `VOU-${i}`,
+            accountingDate: '2026-11-21',
+            accountingAmount: a.amount,
+            salesTaxAmount: '0.00',
+            exchangeRate: '1',
+            accountingCurrency: p.invoice.currency,
+            customerInvoiceId: `CIV-${i}`,
+          },
         });
       }
     }
@@ -131,6 +173,11 @@ describe('the whole story: confirm, stage, import, post (handlers driven against
     expect(sent).toHaveLength(128);
     expect(new Set(sent.map((m) => m.body.actualId)).size).toBe(128);
     const one = sent.find((m) => m.body.actualId === proposals[1]!.actuals[3]!.actualId)!;
-    expect(one.body).toMatchObject({ billingStatus: 'CustomerInvoicePosted', voucher: 'VOU-1', accountingAmount: proposals[1]!.actuals[3]!.amount, invoiceId: proposals[1]!.invoice.invoiceId });
+    expect(one.body).toMatchObject({
+      billingStatus: 'CustomerInvoicePosted',
+      voucher: 'VOU-1',
+      accountingAmount: proposals[1]!.actuals[3]!.amount,
+      invoiceId: proposals[1]!.invoice.invoiceId,
+    });
   });
 });

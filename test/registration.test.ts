@@ -43,6 +43,8 @@ describe('Azure registration of the compiled entry points (worker stand-in: a re
     const start = coldStart(root);
     expect(start.loadErrors).toEqual([]);
     expect(start.registrations.map((r) => r.name).sort()).toEqual(functionDefinitions.map((d) => d.name).sort());
-    expect(start.errorLog).toEqual([expect.stringMatching(/^CONFIGURATION ERROR: Invalid app settings: AzureWebJobsStorage .* is required; every function will fail/)]);
+    expect(start.errorLog).toEqual([
+      expect.stringMatching(/^CONFIGURATION ERROR: Invalid app settings: AzureWebJobsStorage .* is required; every function will fail/),
+    ]);
   });
 });

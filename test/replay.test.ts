@@ -28,7 +28,11 @@ interface Run {
 /** The real command line: `tsx scripts/replay.ts …`, as `npm run replay -- …` runs it. */
 function cli(args: string[], env: Record<string, string>, cwd = ROOT): Promise<Run> {
   return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, [TSX, join(ROOT, 'scripts', 'replay.ts'), ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [TSX, join(ROOT, 'scripts', 'replay.ts'), ...args], {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -73,7 +77,9 @@ describe('replay CLI against the local host', () => {
   async function quarantined(body: unknown): Promise<string> {
     expect((await adminCall(host.url, 'syncActuals', body, keyHeader)).status).toBe(202);
     const row = await until('the quarantined message', async () => {
-      const rows = (await (await fetch(`${host.url}/admin/local/quarantine?source=project-actuals`, { headers: keyHeader })).json()) as any[];
+      const rows = (await (
+        await fetch(`${host.url}/admin/local/quarantine?source=project-actuals`, { headers: keyHeader })
+      ).json()) as any[];
       return rows.find((r: any) => r.raw === JSON.stringify(body));
     });
     return row.id;
@@ -86,7 +92,15 @@ describe('replay CLI against the local host', () => {
 
     const listed = await run(['list', '--json'], env);
     expect(listed.code).toBe(0);
-    expect(json(listed)).toContainEqual(expect.objectContaining({ id, kind: 'quarantine', source: 'project-actuals', replayedAt: null, reason: expect.stringContaining('amount') }));
+    expect(json(listed)).toContainEqual(
+      expect.objectContaining({
+        id,
+        kind: 'quarantine',
+        source: 'project-actuals',
+        replayedAt: null,
+        reason: expect.stringContaining('amount'),
+      }),
+    );
 
     const table = await cli(['list'], env);
     expect(table.code).toBe(0);
@@ -110,7 +124,9 @@ describe('replay CLI against the local host', () => {
     const replayed = await cli(['replay', id, '--edit', 'fixed.json', '--url', host.url], env, dir);
     expect(replayed.stderr).toBe('');
     expect(replayed.code).toBe(0);
-    expect(replayed.stdout).toMatch(new RegExp(`^replayed +${id}: local host ${host.url} → syncActuals, message [0-9a-f-]{36}, body from fixed.json$`, 'm'));
+    expect(replayed.stdout).toMatch(
+      new RegExp(`^replayed +${id}: local host ${host.url} → syncActuals, message [0-9a-f-]{36}, body from fixed.json$`, 'm'),
+    );
     expect(replayed.stdout).toContain('1 replayed, 0 refused, 0 failed.');
 
     const registered = await until('the actual registered', async () => {
@@ -134,7 +150,11 @@ describe('replay CLI against the local host', () => {
     const scratch = tableClient(settings, 'replayScratch');
     await scratch.createTable();
     // The host's own queue code dead-letters it, as after the max delivery count.
-    const queues = new LocalQueues(scratch, tableClient(settings, 'localDeadLetters'), { maxDeliveryCount: 1, lockMs: 60_000, redeliveryDelayMs: 0 });
+    const queues = new LocalQueues(scratch, tableClient(settings, 'localDeadLetters'), {
+      maxDeliveryCount: 1,
+      lockMs: 60_000,
+      redeliveryDelayMs: 0,
+    });
     const body = actual({ actualId: 'REPLAY-DL-1', transactionType: 'Cost', invoiceId: undefined, proposalId: undefined });
     await queues.enqueue('project-actuals', JSON.stringify(body), 'dl-message-1');
     const [m] = await queues.receive('project-actuals', 1);
@@ -143,7 +163,11 @@ describe('replay CLI against the local host', () => {
 
     const listed = json(await run(['list', '--json', '--source', 'project-actuals'], env));
     const dead = listed.find((i) => i.kind === 'local-dead-letter');
-    expect(dead).toMatchObject({ source: 'project-actuals', messageId: 'dl-message-1', reason: 'MaxDeliveryCountExceeded: failed 1 deliveries; last error: Error: storage is down' });
+    expect(dead).toMatchObject({
+      source: 'project-actuals',
+      messageId: 'dl-message-1',
+      reason: 'MaxDeliveryCountExceeded: failed 1 deliveries; last error: Error: storage is down',
+    });
     expect(dead.id).toMatch(/^ldl-[0-9a-f]{28}$/);
 
     const shown = await run(['show', dead.id], env);
@@ -187,7 +211,9 @@ describe('replay CLI against the local host', () => {
       init?.method === 'POST' ? new Response(JSON.stringify({ detail: 'the host is shutting down' }), { status: 503 }) : fetch(input, init);
     const failed = await run(['replay', id, '--edit', fixed, '--url', host.url], env, { fetch: broken });
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toMatch(/failed +\w+: resubmission failed: the local host refused POST \/admin\/functions\/syncActuals: 503 the host is shutting down; the replay mark was taken back/);
+    expect(failed.stderr).toMatch(
+      /failed +\w+: resubmission failed: the local host refused POST \/admin\/functions\/syncActuals: 503 the host is shutting down; the replay mark was taken back/,
+    );
     expect(json(await run(['list', '--json'], env)).find((i) => i.id === id)).toMatchObject({ replayedAt: null });
 
     const noHost = await run(['replay', id, '--edit', fixed, '--url', 'http://127.0.0.1:9'], env);
@@ -209,7 +235,17 @@ describe('replay CLI against the local host', () => {
     const help = await run(['--help'], env);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: npm run replay -- <command>');
-    for (const args of [[], ['bogus'], ['list', '--frobnicate'], ['list', '--source', 'nowhere'], ['replay'], ['replay', '--all'], ['replay', 'a', 'b', '--edit', 'x.json'], ['replay', 'abc', '--to', 'carrier-pigeon'], ['show']]) {
+    for (const args of [
+      [],
+      ['bogus'],
+      ['list', '--frobnicate'],
+      ['list', '--source', 'nowhere'],
+      ['replay'],
+      ['replay', '--all'],
+      ['replay', 'a', 'b', '--edit', 'x.json'],
+      ['replay', 'abc', '--to', 'carrier-pigeon'],
+      ['show'],
+    ]) {
       const r = await run(args, env);
       expect({ args, code: r.code }).toEqual({ args, code: 2 });
     }
@@ -288,7 +324,11 @@ describe('Service Bus dead letters (mocked: no namespace)', () => {
 
   it('mocked: no namespace — receive from the DLQ in peek-lock, resend as a new message, then complete; others are left where they were', async () => {
     const bus = fakeBus({ 'project-actuals': [deadLetter(6, { other: true }), deadLetter(7, Buffer.from(JSON.stringify(valid)))] });
-    const { messageId } = await replayServiceBusDeadLetter(bus.port, { queue: 'project-actuals', sequenceNumber: '7' }, { now: new Date('2026-11-21T00:00:00Z') });
+    const { messageId } = await replayServiceBusDeadLetter(
+      bus.port,
+      { queue: 'project-actuals', sequenceNumber: '7' },
+      { now: new Date('2026-11-21T00:00:00Z') },
+    );
     expect(bus.completed).toEqual(['7']);
     expect(bus.abandoned).toEqual(['6']);
     expect(bus.sent).toHaveLength(1);
@@ -297,29 +337,49 @@ describe('Service Bus dead letters (mocked: no namespace)', () => {
     expect(message.messageId).toBe(messageId);
     expect(messageId).toMatch(/^replay-/); // duplicate detection would drop the original MessageId
     expect(JSON.parse(String(message.body))).toEqual(valid);
-    expect(message.applicationProperties).toMatchObject({ origin: 'dataverse', replayOf: 'm-7', replayedFrom: 'project-actuals/$deadletterqueue#7', replayEdited: false });
+    expect(message.applicationProperties).toMatchObject({
+      origin: 'dataverse',
+      replayOf: 'm-7',
+      replayedFrom: 'project-actuals/$deadletterqueue#7',
+      replayEdited: false,
+    });
     expect(bus.dead['project-actuals']!.map((m) => String(m.sequenceNumber))).toEqual(['6']);
   });
 
   it('mocked: no namespace — a failed send abandons the dead letter (it stays), and one already taken is refused', async () => {
     const bus = fakeBus({ 'project-actuals': [deadLetter(7, JSON.stringify(valid))] }, { failSend: true });
-    await expect(replayServiceBusDeadLetter(bus.port, { queue: 'project-actuals', sequenceNumber: '7' }, { now: new Date() })).rejects.toThrow('the namespace is unavailable');
+    await expect(
+      replayServiceBusDeadLetter(bus.port, { queue: 'project-actuals', sequenceNumber: '7' }, { now: new Date() }),
+    ).rejects.toThrow('the namespace is unavailable');
     expect(bus.completed).toEqual([]);
     expect(bus.abandoned).toEqual(['7']);
-    await expect(replayServiceBusDeadLetter(bus.port, { queue: 'project-actuals', sequenceNumber: '8' }, { now: new Date() })).rejects.toThrow(/is not in the dead-letter queue of project-actuals any more/);
+    await expect(
+      replayServiceBusDeadLetter(bus.port, { queue: 'project-actuals', sequenceNumber: '8' }, { now: new Date() }),
+    ).rejects.toThrow(/is not in the dead-letter queue of project-actuals any more/);
   });
 
   it('mocked: no namespace — the CLI lists peeked dead letters, replays one with --edit, and sends a quarantined import-from-staging actual to project-actuals with --to servicebus', async () => {
     const env = testEnvironment({ ServiceBusConnection: FAKE_CONNECTION });
-    const bus = fakeBus({ 'project-actuals': [deadLetter(41, JSON.stringify({ ...valid, amount: 1 }))], 'project-invoice-proposals': [deadLetter(3, '{"status":"Draft"}')] });
+    const bus = fakeBus({
+      'project-actuals': [deadLetter(41, JSON.stringify({ ...valid, amount: 1 }))],
+      'project-invoice-proposals': [deadLetter(3, '{"status":"Draft"}')],
+    });
     const serviceBus = () => bus.port;
     const quarantine = tableClient(readSettings(env), 'quarantine');
     await quarantine.createTable();
-    const qid = await new QuarantineStore(quarantine).keep({ source: 'import-from-staging', messageId: 'SB-ACT-2@1', reason: 'proposal PINV-1 is already posted', raw: JSON.stringify(actual({ actualId: 'SB-ACT-2' })), now: new Date() });
+    const qid = await new QuarantineStore(quarantine).keep({
+      source: 'import-from-staging',
+      messageId: 'SB-ACT-2@1',
+      reason: 'proposal PINV-1 is already posted',
+      raw: JSON.stringify(actual({ actualId: 'SB-ACT-2' })),
+      now: new Date(),
+    });
 
     const listed = await run(['list'], env, { serviceBus });
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(/^sb:project-actuals:41\s+SB DLQ\s+project-actuals\s+2026-11-20 10:00:00Z\s+m-41\s+MaxDeliveryCountExceeded: Message could not be consumed/m);
+    expect(listed.stdout).toMatch(
+      /^sb:project-actuals:41\s+SB DLQ\s+project-actuals\s+2026-11-20 10:00:00Z\s+m-41\s+MaxDeliveryCountExceeded: Message could not be consumed/m,
+    );
     expect(listed.stdout).toMatch(/^sb:project-invoice-proposals:3\s+SB DLQ/m);
     expect(listed.stdout).toContain('1 quarantined, 0 local dead letters, 2 Service Bus dead letters.');
 
@@ -332,14 +392,19 @@ describe('Service Bus dead letters (mocked: no namespace)', () => {
     const replayed = await run(['replay', 'sb:project-actuals:41', '--edit', join(dir, 'fixed.json')], env, { serviceBus });
     expect(replayed.stderr).toBe('');
     expect(replayed.code).toBe(0);
-    expect(replayed.stdout).toMatch(/replayed +sb:project-actuals:41: Service Bus queue project-actuals, message replay-\S+, body from .*fixed.json; dead letter completed/);
+    expect(replayed.stdout).toMatch(
+      /replayed +sb:project-actuals:41: Service Bus queue project-actuals, message replay-\S+, body from .*fixed.json; dead letter completed/,
+    );
     expect(bus.completed).toEqual(['41']);
     expect(JSON.parse(String(bus.sent[0]!.message.body))).toEqual(valid);
 
     const toBus = await run(['replay', qid, '--to', 'servicebus'], env, { serviceBus });
     expect(toBus.stderr).toBe('');
     expect(toBus.code).toBe(0);
-    expect(bus.sent[1]).toMatchObject({ queue: 'project-actuals', message: { contentType: 'application/json', applicationProperties: { replayOf: 'SB-ACT-2@1', replayedFrom: qid } } });
+    expect(bus.sent[1]).toMatchObject({
+      queue: 'project-actuals',
+      message: { contentType: 'application/json', applicationProperties: { replayOf: 'SB-ACT-2@1', replayedFrom: qid } },
+    });
     expect(JSON.parse(String(bus.sent[1]!.message.body))).toMatchObject({ actualId: 'SB-ACT-2' });
 
     const draft = await run(['replay', 'sb:project-invoice-proposals:3'], env, { serviceBus });

@@ -65,7 +65,9 @@ describe('docs/design.md#rules-the-system-keeps, each by name', () => {
     const { body } = await getProposal('usmf', 'POSTED-1');
     expect(body.status).toBe('Posted');
     expect(body.description).toBe(p.invoice.description);
-    expect(await quarantined('project-invoice-proposals')).toContainEqual(expect.stringMatching(/POSTED-1 is already posted .*cannot change/));
+    expect(await quarantined('project-invoice-proposals')).toContainEqual(
+      expect.stringMatching(/POSTED-1 is already posted .*cannot change/),
+    );
   });
 
   it('an actual that arrives after its proposal was posted is kept in quarantine with the reason, not silently dropped', async () => {
@@ -74,7 +76,9 @@ describe('docs/design.md#rules-the-system-keeps, each by name', () => {
     await sendActual(actual({ actualId: 'POSTED-2-late', invoiceId: p.invoice.invoiceId, proposalId: 'POSTED-2' }));
     await runImport();
     expect((await getProposal('usmf', 'POSTED-2')).body.lines).toHaveLength(2);
-    expect(await quarantined('import-from-staging')).toContainEqual(expect.stringContaining('POSTED-2 is already posted; actual POSTED-2-late arrived too late'));
+    expect(await quarantined('import-from-staging')).toContainEqual(
+      expect.stringContaining('POSTED-2 is already posted; actual POSTED-2-late arrived too late'),
+    );
   });
 
   it('a non-Confirmed status is rejected', async () => {
@@ -90,18 +94,29 @@ describe('docs/design.md#rules-the-system-keeps, each by name', () => {
     await runImport();
     const { body } = await getProposal('usmf', 'WAIT-1');
     expect(body).toMatchObject({ status: 'AwaitingLines', reason: 'waiting for billed sales actuals: 3 of 4 staged', lines: [] });
-    expect((await getActualView('usmf', p.actuals[0]!.actualId)).body).toMatchObject({ status: 'Pending', reason: 'waiting for billed sales actuals: 3 of 4 staged', billingStatus: null });
+    expect((await getActualView('usmf', p.actuals[0]!.actualId)).body).toMatchObject({
+      status: 'Pending',
+      reason: 'waiting for billed sales actuals: 3 of 4 staged',
+      billingStatus: null,
+    });
     await sendActual(p.actuals[3]);
     await runImport();
     expect((await getProposal('usmf', 'WAIT-1')).body).toMatchObject({ status: 'LinesCreated', reason: null });
-    expect((await getActualView('usmf', p.actuals[0]!.actualId)).body).toMatchObject({ status: 'Processed', billingStatus: 'CustomerInvoiceCreated', lineNumber: 1 });
+    expect((await getActualView('usmf', p.actuals[0]!.actualId)).body).toMatchObject({
+      status: 'Processed',
+      billingStatus: 'CustomerInvoiceCreated',
+      lineNumber: 1,
+    });
   });
 
   it('actuals before their header wait visibly, then become lines when it arrives (order independence)', async () => {
     const p = proposalWithActuals({ proposalId: 'EARLY-1', lines: 3 });
     for (const a of p.actuals) await sendActual(a);
     await runImport();
-    expect((await getActualView('usmf', p.actuals[1]!.actualId)).body).toMatchObject({ status: 'Pending', reason: expect.stringContaining('waiting for the invoice header') });
+    expect((await getActualView('usmf', p.actuals[1]!.actualId)).body).toMatchObject({
+      status: 'Pending',
+      reason: expect.stringContaining('waiting for the invoice header'),
+    });
     await sendHeader(p.invoice);
     await runImport();
     expect((await getProposal('usmf', 'EARLY-1')).body.lines).toHaveLength(3);
@@ -115,7 +130,9 @@ describe('docs/design.md#rules-the-system-keeps, each by name', () => {
     await runImport();
     const { body } = await getProposal('usmf', 'MISMATCH-1');
     expect(body.status).toBe('Error');
-    expect(body.reason).toBe(`amount mismatch: the 2 billed sales actuals sum to ${formatMoney(sumMoney([p.actuals[0]!.amount, '1.00']))} but detailAmount is ${p.invoice.detailAmount}`);
+    expect(body.reason).toBe(
+      `amount mismatch: the 2 billed sales actuals sum to ${formatMoney(sumMoney([p.actuals[0]!.amount, '1.00']))} but detailAmount is ${p.invoice.detailAmount}`,
+    );
     expect(body.lines).toEqual([]);
     await sendActual({ ...p.actuals[1]!, version: 2 });
     await runImport();
@@ -132,13 +149,19 @@ describe('docs/design.md#rules-the-system-keeps, each by name', () => {
     await sendActual(raw, 'bad-message-1'); // redelivered: kept once
     expect((await rt.quarantine.list('project-actuals')).filter((m) => m.messageId === 'bad-message-1')).toHaveLength(1);
     await sendHeader('{ not json', 'bad-message-2');
-    expect((await rt.quarantine.list('project-invoice-proposals')).find((m) => m.messageId === 'bad-message-2')?.reason).toBe('body: is not valid JSON');
+    expect((await rt.quarantine.list('project-invoice-proposals')).find((m) => m.messageId === 'bad-message-2')?.reason).toBe(
+      'body: is not valid JSON',
+    );
   });
 
   it('non-billed actuals are kept too, marked as not for a proposal line', async () => {
     await sendActual(actual({ actualId: 'COST-1', transactionType: 'Cost', invoiceId: undefined, proposalId: undefined }));
     await sendActual(actual({ actualId: 'UNBILLED-1', transactionType: 192350005 as never, invoiceId: undefined, proposalId: undefined }));
-    expect((await getActualView('usmf', 'COST-1')).body).toMatchObject({ status: 'NotForInvoice', transactionType: 'Cost', proposalId: null });
+    expect((await getActualView('usmf', 'COST-1')).body).toMatchObject({
+      status: 'NotForInvoice',
+      transactionType: 'Cost',
+      proposalId: null,
+    });
     expect((await getActualView('usmf', 'UNBILLED-1')).body).toMatchObject({ status: 'NotForInvoice', transactionType: 'UnbilledSales' });
   });
 
@@ -165,7 +188,10 @@ describe('docs/design.md#rules-the-system-keeps, each by name', () => {
   it('a posting must name exactly the proposal lines (422 naming lines), and only a proposal with lines can be posted (409)', async () => {
     const p = await importedProposal('EXACT-1', 3);
     const short = await post('usmf', 'EXACT-1', postingFor(p.actuals.slice(0, 2)));
-    expect(short).toMatchObject({ status: 422, body: { field: 'lines', detail: expect.stringContaining(`missing proposal lines for actuals ${p.actuals[2]!.actualId}`) } });
+    expect(short).toMatchObject({
+      status: 422,
+      body: { field: 'lines', detail: expect.stringContaining(`missing proposal lines for actuals ${p.actuals[2]!.actualId}`) },
+    });
     const waiting = proposalWithActuals({ proposalId: 'EXACT-2', lines: 2 });
     await sendHeader(waiting.invoice);
     expect((await post('usmf', 'EXACT-2', postingFor(waiting.actuals))).status).toBe(409);
@@ -173,7 +199,13 @@ describe('docs/design.md#rules-the-system-keeps, each by name', () => {
   });
 
   it('405 on create/delete: proposals are created and deleted only from Dataverse', async () => {
-    for (const [method, path] of [['POST', ''], ['POST', 'usmf'], ['PUT', 'usmf/P-1'], ['DELETE', 'usmf/P-1'], ['PATCH', 'usmf/P-1']] as const) {
+    for (const [method, path] of [
+      ['POST', ''],
+      ['POST', 'usmf'],
+      ['PUT', 'usmf/P-1'],
+      ['DELETE', 'usmf/P-1'],
+      ['PATCH', 'usmf/P-1'],
+    ] as const) {
       const r = await writeProposal(method, path);
       expect(r.status).toBe(405);
       expect(r.headers['content-type']).toBe('application/problem+json');
@@ -203,14 +235,22 @@ describe('keys: ids from other systems never break a key or a filter', () => {
     expect(status).toBe(200);
     expect(body).toMatchObject({ legalEntity, proposalId, status: 'LinesCreated' });
     expect(body.lines.map((l: any) => l.actualId).sort()).toEqual(p.actuals.map((a) => a.actualId).sort());
-    expect((await getActualView(legalEntity, p.actuals[0]!.actualId)).body).toMatchObject({ actualId: p.actuals[0]!.actualId, proposalId, status: 'Processed' });
+    expect((await getActualView(legalEntity, p.actuals[0]!.actualId)).body).toMatchObject({
+      actualId: p.actuals[0]!.actualId,
+      proposalId,
+      status: 'Processed',
+    });
   });
 });
 
 describe('outbox: a failed send loses nothing', () => {
   it('a posting whose Service Bus send fails (mocked sender: no namespace here) is answered 200 and sent by the outbox sweep', async () => {
     const p = await importedProposal('OUTBOX-1', 3);
-    const failing: AccountingUpdateSender = { send: async () => { throw new Error('Service Bus unavailable'); } };
+    const failing: AccountingUpdateSender = {
+      send: async () => {
+        throw new Error('Service Bus unavailable');
+      },
+    };
     useRuntime({ ...rt, sender: failing });
     expect((await post('usmf', 'OUTBOX-1', postingFor(p.actuals))).status).toBe(200);
     useRuntime(rt);
@@ -229,7 +269,13 @@ describe('outbox: a failed send loses nothing', () => {
     const fake = {
       createMessageBatch: async () => {
         const items: { messageId: unknown; body: unknown }[] = [];
-        return { get count() { return items.length; }, tryAddMessage: (m: any) => (items.length < 2 ? (items.push(m), true) : false), items } as any;
+        return {
+          get count() {
+            return items.length;
+          },
+          tryAddMessage: (m: any) => (items.length < 2 ? (items.push(m), true) : false),
+          items,
+        } as any;
       },
       sendMessages: async (batch: any) => void sent.push(batch.items),
     };
@@ -243,14 +289,24 @@ describe('posting callback receipts', () => {
   it('are kept for a week after the signed day and then dropped by the outbox sweep', async () => {
     const now = new Date('2026-11-20T12:00:00Z');
     const day = (d: number) => new Date(now.getTime() - d * 86_400_000);
-    for (const [id, age] of [['old', 8], ['kept', 7], ['today', 0]] as const) {
+    for (const [id, age] of [
+      ['old', 8],
+      ['kept', 7],
+      ['today', 0],
+    ] as const) {
       const claim = await rt.webhookReceipts.claim(`msg_${id}`, day(age), day(age), 'request');
       if (claim.kind !== 'claimed') throw new Error('claim failed');
       await rt.webhookReceipts.answer(`msg_${id}`, day(age), claim.etag, { status: 200, body: { id } });
     }
     await dispatchAccountingUpdates({ ...rt, now: () => now }, silentLog);
     expect((await rt.webhookReceipts.claim('msg_old', day(8), now, 'request')).kind).toBe('claimed'); // forgotten
-    expect(await rt.webhookReceipts.claim('msg_kept', day(7), now, 'request')).toEqual({ kind: 'answered', answer: { status: 200, body: { id: 'kept' } } });
-    expect(await rt.webhookReceipts.claim('msg_today', day(0), now, 'request')).toEqual({ kind: 'answered', answer: { status: 200, body: { id: 'today' } } });
+    expect(await rt.webhookReceipts.claim('msg_kept', day(7), now, 'request')).toEqual({
+      kind: 'answered',
+      answer: { status: 200, body: { id: 'kept' } },
+    });
+    expect(await rt.webhookReceipts.claim('msg_today', day(0), now, 'request')).toEqual({
+      kind: 'answered',
+      answer: { status: 200, body: { id: 'today' } },
+    });
   });
 });

@@ -99,7 +99,11 @@ describe('posting callbacks over HTTP: only Finance can post, once', () => {
     const del = await fetch(`${host.url}/api/invoice-proposals/usmf/SEC-1`, { method: 'DELETE' });
     expectProblem({ status: del.status, type: del.headers.get('content-type'), body: await del.json() }, 405);
     expectProblem(await send('{"lines": 3}', signedHeaders('{"lines": 3}')), 400, 'customerInvoiceId');
-    const badRoute = await fetch(`${host.url}/api/invoice-proposals/${encodeURIComponent('waytoolong')}/SEC-1/posted`, { method: 'POST', headers: signedHeaders(body), body });
+    const badRoute = await fetch(`${host.url}/api/invoice-proposals/${encodeURIComponent('waytoolong')}/SEC-1/posted`, {
+      method: 'POST',
+      headers: signedHeaders(body),
+      body,
+    });
     expectProblem({ status: badRoute.status, type: badRoute.headers.get('content-type'), body: await badRoute.json() }, 400, 'legalEntity');
   });
 
@@ -107,7 +111,12 @@ describe('posting callbacks over HTTP: only Finance can post, once', () => {
     expect(problems.length).toBeGreaterThanOrEqual(12);
     for (const r of problems) {
       expect(r.type).toBe('application/problem+json');
-      expect(r.body).toMatchObject({ type: expect.stringContaining(PROBLEM_BASE), title: expect.any(String), status: r.status, detail: expect.any(String) });
+      expect(r.body).toMatchObject({
+        type: expect.stringContaining(PROBLEM_BASE),
+        title: expect.any(String),
+        status: r.status,
+        detail: expect.any(String),
+      });
     }
     const everything = JSON.stringify(problems) + host.output();
     for (const secret of [TEST_WEBHOOK_SECRET, NEXT_SECRET, TEST_WEBHOOK_SECRET.slice(6), NEXT_SECRET.slice(6), ...sentSignatures]) {
@@ -128,13 +137,22 @@ describe('the signature is checked before any storage access', () => {
     const body = JSON.stringify(postingFor([{ actualId: 'x', amount: '1.00' }]));
     const params = { legalEntity: 'usmf', proposalId: 'P-1' };
     requests = 0;
-    const unsigned = await recordPosting.handler(httpRequest({ method: 'POST', url: 'http://x', params, body, headers: { 'content-type': 'application/json' } }), serviceBusContext());
+    const unsigned = await recordPosting.handler(
+      httpRequest({ method: 'POST', url: 'http://x', params, body, headers: { 'content-type': 'application/json' } }),
+      serviceBusContext(),
+    );
     expect(unsigned).toMatchObject({ status: 401 });
     expect(requests).toBe(0);
-    const forged = await recordPosting.handler(httpRequest({ method: 'POST', url: 'http://x', params, body, headers: signedHeaders(body, { secret: UNKNOWN_SECRET }) }), serviceBusContext());
+    const forged = await recordPosting.handler(
+      httpRequest({ method: 'POST', url: 'http://x', params, body, headers: signedHeaders(body, { secret: UNKNOWN_SECRET }) }),
+      serviceBusContext(),
+    );
     expect(forged).toMatchObject({ status: 401 });
     expect(requests).toBe(0);
-    const signed = await recordPosting.handler(httpRequest({ method: 'POST', url: 'http://x', params, body, headers: signedHeaders(body) }), serviceBusContext());
+    const signed = await recordPosting.handler(
+      httpRequest({ method: 'POST', url: 'http://x', params, body, headers: signedHeaders(body) }),
+      serviceBusContext(),
+    );
     expect(signed).toMatchObject({ status: 404 });
     expect(requests).toBeGreaterThan(0);
   });
@@ -154,7 +172,11 @@ describe('signing secret configuration: a bad secret fails the posting callback 
       const res = await fetch(`${host.url}/api/invoice-proposals/usmf/P-1/posted`, { method: 'POST', headers: signedHeaders(body), body });
       expect(res.status).toBe(503);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
-      expect(await res.json()).toMatchObject({ type: `${PROBLEM_BASE}misconfigured`, status: 503, detail: expect.stringContaining('POSTING_WEBHOOK_SECRET') });
+      expect(await res.json()).toMatchObject({
+        type: `${PROBLEM_BASE}misconfigured`,
+        status: 503,
+        detail: expect.stringContaining('POSTING_WEBHOOK_SECRET'),
+      });
       // Everything else runs: a read answers as usual.
       expect((await fetch(`${host.url}/api/invoice-proposals/usmf/NO-SUCH`)).status).toBe(404);
     } finally {
@@ -168,13 +190,18 @@ describe('signing secret configuration: a bad secret fails the posting callback 
     ['one bad secret among good ones', `${TEST_WEBHOOK_SECRET} whsec_!!!`],
   ])('refuses a secret that is %s, without repeating it', (_, secret) => {
     const check = checkPostingSecrets(readSettings({ ...base, POSTING_WEBHOOK_SECRET: secret }));
-    expect(check).toEqual({ ok: false, detail: expect.stringMatching(/^POSTING_WEBHOOK_SECRET: each space-separated secret must be "whsec_"/) });
+    expect(check).toEqual({
+      ok: false,
+      detail: expect.stringMatching(/^POSTING_WEBHOOK_SECRET: each space-separated secret must be "whsec_"/),
+    });
     expect(JSON.stringify(check)).not.toContain(secret);
   });
 
   it('says so when the platform could not resolve the Key Vault reference', () => {
     const reference = '@Microsoft.KeyVault(SecretUri=https://kv-x.vault.azure.net/secrets/posting-webhook-secret)';
-    expect(checkPostingSecrets(readSettings({ ...base, AZURE_FUNCTIONS_ENVIRONMENT: 'Production', POSTING_WEBHOOK_SECRET: reference }))).toEqual({
+    expect(
+      checkPostingSecrets(readSettings({ ...base, AZURE_FUNCTIONS_ENVIRONMENT: 'Production', POSTING_WEBHOOK_SECRET: reference })),
+    ).toEqual({
       ok: false,
       detail: expect.stringMatching(/^POSTING_WEBHOOK_SECRET is an unresolved Key Vault reference/),
     });
@@ -190,12 +217,19 @@ describe('signing secret configuration: a bad secret fails the posting callback 
 
 describe('empty app settings', () => {
   it('count as not set, as in the Functions host (an empty ServiceBusConnection means local queues)', () => {
-    const s = readSettings({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', ServiceBusConnection: '', TABLE_PREFIX: '', AZURE_FUNCTIONS_ENVIRONMENT: 'Development' });
+    const s = readSettings({
+      AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+      ServiceBusConnection: '',
+      TABLE_PREFIX: '',
+      AZURE_FUNCTIONS_ENVIRONMENT: 'Development',
+    });
     expect(s.ServiceBusConnection).toBeUndefined();
     expect(s.TABLE_PREFIX).toBe('');
   });
 
   it('are read without the posting secret, even in Production (operator tools and every other function need none)', () => {
-    expect(readSettings({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', AZURE_FUNCTIONS_ENVIRONMENT: 'Production' }).POSTING_WEBHOOK_SECRET).toBeUndefined();
+    expect(
+      readSettings({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', AZURE_FUNCTIONS_ENVIRONMENT: 'Production' }).POSTING_WEBHOOK_SECRET,
+    ).toBeUndefined();
   });
 });

@@ -47,17 +47,41 @@ export interface DemoBatch {
   /** Non-billed actuals (Cost): registered, never proposal lines. */
   costActuals: Actual[];
   messages: DemoMessage[];
-  stats: { headers: number; billedActuals: number; duplicates: number; beforeHeader: number; optionSetCodes: number; costActuals: number; neverSent: number };
+  stats: {
+    headers: number;
+    billedActuals: number;
+    duplicates: number;
+    beforeHeader: number;
+    optionSetCodes: number;
+    costActuals: number;
+    neverSent: number;
+  };
 }
 
 export const RUN_ID = /^[A-Z0-9]{1,11}$/;
 
 /** (legal entity, currency, billed lines) per invoice; the last two are the incomplete and the mismatched one. */
 const PLAN: readonly [string, string, number][] = [
-  ['usmf', 'USD', 1], ['demf', 'EUR', 3], ['usmf', 'USD', 7], ['usmf', 'EUR', 12], ['demf', 'EUR', 2],
-  ['demf', 'USD', 15], ['usmf', 'USD', 5], ['demf', 'EUR', 4], ['usmf', 'USD', 9], ['demf', 'EUR', 1],
-  ['usmf', 'EUR', 6], ['demf', 'USD', 11], ['usmf', 'USD', 3], ['demf', 'EUR', 8], ['usmf', 'USD', 14],
-  ['demf', 'EUR', 2], ['usmf', 'EUR', 10], ['demf', 'USD', 5], ['usmf', 'USD', 7], ['demf', 'EUR', 13],
+  ['usmf', 'USD', 1],
+  ['demf', 'EUR', 3],
+  ['usmf', 'USD', 7],
+  ['usmf', 'EUR', 12],
+  ['demf', 'EUR', 2],
+  ['demf', 'USD', 15],
+  ['usmf', 'USD', 5],
+  ['demf', 'EUR', 4],
+  ['usmf', 'USD', 9],
+  ['demf', 'EUR', 1],
+  ['usmf', 'EUR', 6],
+  ['demf', 'USD', 11],
+  ['usmf', 'USD', 3],
+  ['demf', 'EUR', 8],
+  ['usmf', 'USD', 14],
+  ['demf', 'EUR', 2],
+  ['usmf', 'EUR', 10],
+  ['demf', 'USD', 5],
+  ['usmf', 'USD', 7],
+  ['demf', 'EUR', 13],
   ['usmf', 'USD', 4], // incomplete: one actual is never sent
   ['demf', 'EUR', 5], // mismatch: one actual's amount differs from what detailAmount implies
 ];
@@ -80,7 +104,10 @@ const CUSTOMERS: Record<string, { account: string; contract: string; project: st
   ],
 };
 
-const RATES: Record<string, string[]> = { USD: ['145.00', '160.00', '185.00', '210.00', '95.00'], EUR: ['130.00', '150.00', '175.00', '190.00', '88.00'] };
+const RATES: Record<string, string[]> = {
+  USD: ['145.00', '160.00', '185.00', '210.00', '95.00'],
+  EUR: ['130.00', '150.00', '175.00', '190.00', '88.00'],
+};
 const TIME_CATEGORIES = ['Consulting', 'Development', 'Project Management', 'Solution Architecture'];
 const EXPENSE_CATEGORIES = ['Travel', 'Hotel', 'Meals', 'Mileage'];
 const MATERIAL_CATEGORIES = ['Hardware', 'Licenses', 'Spare parts'];
@@ -100,7 +127,6 @@ const TYPE_CODE = { BilledSales: 192350006, Cost: 192350000 } as const;
 const CLASSIFICATION_CODE: Record<Classification, number> = { Time: 192350000, Expense: 192350001, Material: 192350002, Fee: 192350004 };
 const BILLING_CODE = { Chargeable: 192350001 } as const;
 
-
 const pick = <T>(rng: () => number, items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
 const between = (rng: () => number, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
 const cents = (c: number) => `${Math.floor(c / 100)}.${String(c % 100).padStart(2, '0')}`;
@@ -108,21 +134,48 @@ const pad3 = (n: number) => String(n).padStart(3, '0');
 
 /** A GUID-shaped id derived from the run, like Dataverse's, but reproducible for a given run id. */
 export function demoGuid(runId: string, ...parts: (string | number)[]): string {
-  const h = createHash('sha256').update([runId, ...parts].join('|')).digest('hex');
+  const h = createHash('sha256')
+    .update([runId, ...parts].join('|'))
+    .digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 export const proposalIdOf = (runId: string, n: number) => `PINV-${runId}-${pad3(n)}`;
 
-function line(rng: () => number, j: number, currency: string): { c: Classification; quantity: string; price: string; category: string; unit: string; resourceId?: string } {
+function line(
+  rng: () => number,
+  j: number,
+  currency: string,
+): { c: Classification; quantity: string; price: string; category: string; unit: string; resourceId?: string } {
   const roll = j === 0 ? 0 : rng();
   if (roll < 0.5) {
     const quarters = between(rng, 4, 160); // 1 to 40 hours in quarter hours
     const quantity = `${Math.floor(quarters / 4)}${['', '.25', '.5', '.75'][quarters % 4]}`;
-    return { c: 'Time', quantity, price: pick(rng, RATES[currency]!), category: pick(rng, TIME_CATEGORIES), unit: 'Hour', resourceId: `EMP-${String(between(rng, 1, 60)).padStart(4, '0')}` };
+    return {
+      c: 'Time',
+      quantity,
+      price: pick(rng, RATES[currency]!),
+      category: pick(rng, TIME_CATEGORIES),
+      unit: 'Hour',
+      resourceId: `EMP-${String(between(rng, 1, 60)).padStart(4, '0')}`,
+    };
   }
-  if (roll < 0.72) return { c: 'Expense', quantity: String(between(rng, 1, 3)), price: cents(between(rng, 1500, 48000)), category: pick(rng, EXPENSE_CATEGORIES), unit: 'Each' };
-  if (roll < 0.9) return { c: 'Material', quantity: String(between(rng, 1, 20)), price: cents(between(rng, 250, 95000)), category: pick(rng, MATERIAL_CATEGORIES), unit: 'Each' };
+  if (roll < 0.72)
+    return {
+      c: 'Expense',
+      quantity: String(between(rng, 1, 3)),
+      price: cents(between(rng, 1500, 48000)),
+      category: pick(rng, EXPENSE_CATEGORIES),
+      unit: 'Each',
+    };
+  if (roll < 0.9)
+    return {
+      c: 'Material',
+      quantity: String(between(rng, 1, 20)),
+      price: cents(between(rng, 250, 95000)),
+      category: pick(rng, MATERIAL_CATEGORIES),
+      unit: 'Each',
+    };
   return { c: 'Fee', quantity: '1', price: pick(rng, FEES), category: pick(rng, FEE_CATEGORIES), unit: 'Each' };
 }
 

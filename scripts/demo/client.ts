@@ -18,7 +18,11 @@ export class HostClient {
   private async call<T>(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Answer<T>> {
     const res = await fetch(`${this.url}${path}`, {
       method,
-      headers: { ...(this.options.functionKey ? { 'x-functions-key': this.options.functionKey } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: {
+        ...(this.options.functionKey ? { 'x-functions-key': this.options.functionKey } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
       ...(body !== undefined ? { body } : {}),
       signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
     });
@@ -76,7 +80,12 @@ export class HostClient {
       'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
       'webhook-signature': new Webhook(this.options.secret).sign(id, at, body),
     };
-    return this.call('POST', `/api/invoice-proposals/${encodeURIComponent(legalEntity)}/${encodeURIComponent(proposalId)}/posted`, body, headers);
+    return this.call(
+      'POST',
+      `/api/invoice-proposals/${encodeURIComponent(legalEntity)}/${encodeURIComponent(proposalId)}/posted`,
+      body,
+      headers,
+    );
   }
 }
 

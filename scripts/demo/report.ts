@@ -21,7 +21,11 @@ type Align = 'left' | 'right';
 export function renderTable(columns: readonly { title: string; align?: Align }[], rows: readonly string[][]): string[] {
   const widths = columns.map((c, i) => Math.max(c.title.length, ...rows.map((r) => (r[i] ?? '').length)));
   const cell = (text: string, i: number) => (columns[i]!.align === 'right' ? text.padStart(widths[i]!) : text.padEnd(widths[i]!));
-  const line = (cells: readonly string[]) => cells.map((c, i) => cell(c, i)).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => cell(c, i))
+      .join('  ')
+      .trimEnd();
   return [line(columns.map((c) => c.title)), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)];
 }
 
@@ -42,7 +46,18 @@ export function proposalTable(rows: readonly ProposalRow[]): string[] {
       { title: 'Posted voucher' },
       { title: 'Reason' },
     ],
-    rows.map((r) => [r.ok ? '✓' : '✗', r.proposalId, r.legalEntity, r.currency, r.customer, r.status, String(r.lines), forPeople(r.detailAmount), r.voucher ?? '—', r.reason ? shorten(r.reason) : '']),
+    rows.map((r) => [
+      r.ok ? '✓' : '✗',
+      r.proposalId,
+      r.legalEntity,
+      r.currency,
+      r.customer,
+      r.status,
+      String(r.lines),
+      forPeople(r.detailAmount),
+      r.voucher ?? '—',
+      r.reason ? shorten(r.reason) : '',
+    ]),
   );
 }
 
@@ -60,7 +75,16 @@ export function totalsTable(rows: readonly ProposalRow[]): string[] {
       const [le, cur] = key.split('|');
       const posted = rs.filter((r) => r.status === 'Posted');
       const open = rs.filter((r) => r.status !== 'Posted');
-      return [le!, cur!, String(rs.length), String(posted.length), String(posted.reduce((n, r) => n + r.lines, 0)), forPeople(sum(rs)), forPeople(sum(posted)), forPeople(sum(open))];
+      return [
+        le!,
+        cur!,
+        String(rs.length),
+        String(posted.length),
+        String(posted.reduce((n, r) => n + r.lines, 0)),
+        forPeople(sum(rs)),
+        forPeople(sum(posted)),
+        forPeople(sum(open)),
+      ];
     });
   return renderTable(
     [

@@ -49,7 +49,12 @@ function findRoot(): string {
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const newRunId = () => BigInt(`0x${randomBytes(5).toString('hex')}`).toString(36).toUpperCase().padStart(6, '0').slice(-6);
+const newRunId = () =>
+  BigInt(`0x${randomBytes(5).toString('hex')}`)
+    .toString(36)
+    .toUpperCase()
+    .padStart(6, '0')
+    .slice(-6);
 
 /** Polls `probe` until it returns something truthy, or gives up (undefined) after `timeoutMs`. */
 async function until<T>(timeoutMs: number, probe: () => Promise<T | undefined | false>, everyMs = 200): Promise<T | undefined> {
@@ -76,7 +81,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const runId = options.runId ?? newRunId();
   const differences: string[] = [];
   let rows: ProposalRow[] = [];
-  const result = (exitCode: DemoResult['exitCode']): DemoResult => ({ exitCode, runId, url, rows, differences, elapsedMs: Date.now() - started });
+  const result = (exitCode: DemoResult['exitCode']): DemoResult => ({
+    exitCode,
+    runId,
+    url,
+    rows,
+    differences,
+    elapsedMs: Date.now() - started,
+  });
 
   if (!RUN_ID.test(runId)) {
     print(`run id ${JSON.stringify(runId)}: must be 1 to 11 capital letters or digits`);
@@ -96,7 +108,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       const target = new URL(url);
       const local = ['localhost', '127.0.0.1', '[::1]'].includes(target.hostname);
       if (probe !== 'down' || !local || options.startHost === false) {
-        print(probe === 'down' ? `Nothing answers at ${url}. Start it with \`npm start\`, or point the demo at a host with --url.` : `${url} answered ${probe} to GET /admin/host/status: that is not a local host this demo can use (LOCAL_FUNCTION_KEY?).`);
+        print(
+          probe === 'down'
+            ? `Nothing answers at ${url}. Start it with \`npm start\`, or point the demo at a host with --url.`
+            : `${url} answered ${probe} to GET /admin/host/status: that is not a local host this demo can use (LOCAL_FUNCTION_KEY?).`,
+        );
         return result(2);
       }
       const prefix = `demo${randomBytes(4).toString('hex')}`;
@@ -124,7 +140,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   } finally {
     if (host) {
       const problems = hostLog.filter((l) => /^(error|warning)/.test(l));
-      if ((aborted || differences.length) && problems.length) print(`\nHost warnings and errors (last ${Math.min(10, problems.length)}):\n${problems.slice(-10).map((l) => `  ${l}`).join('\n')}`);
+      if ((aborted || differences.length) && problems.length)
+        print(
+          `\nHost warnings and errors (last ${Math.min(10, problems.length)}):\n${problems
+            .slice(-10)
+            .map((l) => `  ${l}`)
+            .join('\n')}`,
+        );
       await host.stop();
       stopSignals();
     }
@@ -142,7 +164,10 @@ interface DriveContext extends DemoOptions {
 async function drive(client: HostClient, batch: DemoBatch, ctx: DriveContext): Promise<ProposalRow[]> {
   const { print, differences: diff } = ctx;
   const { runId, invoices, stats } = batch;
-  const mine = (text: string) => text.includes(`PINV-${runId}-`) || batch.invoices.some((i) => text.includes(i.header.invoiceId)) || batch.costActuals.some((a) => text.includes(a.actualId));
+  const mine = (text: string) =>
+    text.includes(`PINV-${runId}-`) ||
+    batch.invoices.some((i) => text.includes(i.header.invoiceId)) ||
+    batch.costActuals.some((a) => text.includes(a.actualId));
   print(`Demo run ${runId} against ${client.url} (${ctx.hostNote})`);
 
   // 1. The batch, through the admin call: early actuals, then headers, then the rest.
@@ -185,16 +210,20 @@ async function drive(client: HostClient, batch: DemoBatch, ctx: DriveContext): P
     });
   let lastTrigger = 0;
   let views: (ProposalView | undefined)[] = [];
-  const imported = await until(ctx.settleTimeoutMs ?? (ctx.skipImport ? 5000 : 20_000), async () => {
-    // A run already in progress (the schedule) may have started before the last messages: ask again now and then.
-    if (!ctx.skipImport && Date.now() - lastTrigger > 2000) {
-      const r = await client.admin('importFromStaging', '');
-      if (r.status !== 202) throw new Abort(`POST /admin/functions/importFromStaging answered ${r.status}: ${JSON.stringify(r.body)}`);
-      lastTrigger = Date.now();
-    }
-    views = await readProposals();
-    return reached(views);
-  }, 250);
+  const imported = await until(
+    ctx.settleTimeoutMs ?? (ctx.skipImport ? 5000 : 20_000),
+    async () => {
+      // A run already in progress (the schedule) may have started before the last messages: ask again now and then.
+      if (!ctx.skipImport && Date.now() - lastTrigger > 2000) {
+        const r = await client.admin('importFromStaging', '');
+        if (r.status !== 202) throw new Abort(`POST /admin/functions/importFromStaging answered ${r.status}: ${JSON.stringify(r.body)}`);
+        lastTrigger = Date.now();
+      }
+      views = await readProposals();
+      return reached(views);
+    },
+    250,
+  );
   const count = (s: string) => views.filter((v) => v?.status === s).length;
   print(
     `  queues drained in ${seconds(drainedIn)}; ${ctx.skipImport ? 'Import from staging NOT run (--skip-import)' : 'Import from staging ran'}: ${count('LinesCreated')} proposals with lines, ${count('AwaitingLines')} awaiting lines, ${count('Error')} in error (${seconds(Date.now() - t)}${imported ? '' : ', gave up waiting for the expected outcome'})`,
@@ -206,7 +235,8 @@ async function drive(client: HostClient, batch: DemoBatch, ctx: DriveContext): P
   const receipts = await mapLimit(toPost, 8, async ({ inv, view }) => {
     const posting = postingFor(inv, view.lines);
     const r = await client.posted(inv.header.legalEntity, inv.header.proposalId, posting);
-    if (r.status !== 200) diff.push(`${inv.header.proposalId}: the posting callback answered ${r.status}: ${r.body?.detail ?? JSON.stringify(r.body)}`);
+    if (r.status !== 200)
+      diff.push(`${inv.header.proposalId}: the posting callback answered ${r.status}: ${r.body?.detail ?? JSON.stringify(r.body)}`);
     return { inv, posting, answer: r };
   });
   // A repeated callback (same voucher) answers as the first did.
@@ -214,7 +244,9 @@ async function drive(client: HostClient, batch: DemoBatch, ctx: DriveContext): P
   if (first) {
     const again = await client.posted(first.inv.header.legalEntity, first.inv.header.proposalId, first.posting);
     if (again.status !== 200 || JSON.stringify(again.body) !== JSON.stringify(first.answer.body)) {
-      diff.push(`${first.inv.header.proposalId}: repeating the posting callback answered ${again.status} ${JSON.stringify(again.body)}, not what the first one answered (${JSON.stringify(first.answer.body)})`);
+      diff.push(
+        `${first.inv.header.proposalId}: repeating the posting callback answered ${again.status} ${JSON.stringify(again.body)}, not what the first one answered (${JSON.stringify(first.answer.body)})`,
+      );
     }
   }
   const postedLines = receipts.filter((r) => r.answer.status === 200).reduce((n, r) => n + r.posting.lines.length, 0);
@@ -232,13 +264,25 @@ async function drive(client: HostClient, batch: DemoBatch, ctx: DriveContext): P
   const billed = invoices.flatMap((inv) => inv.actuals); // the never-sent one too: it must not exist
   const actualViews = await mapLimit(billed, 16, async (a) => client.actual(a.legalEntity, a.actualId));
   const costViews = await mapLimit(batch.costActuals, 16, async (a) => client.actual(a.legalEntity, a.actualId));
-  print(`  posted ${receipts.length} customer invoices through the signed callback; read back ${views.filter(Boolean).length} proposals and ${[...actualViews, ...costViews].filter((r) => r.status === 200).length} actuals (${seconds(Date.now() - t)})`);
+  print(
+    `  posted ${receipts.length} customer invoices through the signed callback; read back ${views.filter(Boolean).length} proposals and ${[...actualViews, ...costViews].filter((r) => r.status === 200).length} actuals (${seconds(Date.now() - t)})`,
+  );
 
   // 7. Reconcile.
-  const rows = reconcile(batch, views, receipts.map((r) => r.posting), actualViews, costViews, outboundIsLocal ? outbound : undefined, diff);
+  const rows = reconcile(
+    batch,
+    views,
+    receipts.map((r) => r.posting),
+    actualViews,
+    costViews,
+    outboundIsLocal ? outbound : undefined,
+    diff,
+  );
   const quarantined = (await client.local<{ source: string; reason: string; raw: string }[]>('quarantine')).filter((q) => mine(q.raw));
   for (const q of quarantined) diff.push(`quarantined (${q.source}): ${q.reason} — ${q.raw.slice(0, 120)}`);
-  const deadLettered = (await client.local<{ queue: string; body: string; deadLetterReason: string }[]>('dead-letters')).filter((d) => mine(d.body));
+  const deadLettered = (await client.local<{ queue: string; body: string; deadLetterReason: string }[]>('dead-letters')).filter((d) =>
+    mine(d.body),
+  );
   for (const d of deadLettered) diff.push(`dead-lettered on ${d.queue}: ${d.deadLetterReason} — ${d.body.slice(0, 120)}`);
 
   print('');
@@ -251,7 +295,9 @@ async function drive(client: HostClient, batch: DemoBatch, ctx: DriveContext): P
     const posted = rows.filter((r) => r.status === 'Posted').length;
     const others = rows.filter((r) => r.status !== 'Posted').map((r) => `${r.proposalId} ${r.status}`);
     const updates = outboundIsLocal ? `${outbound.length} accounting updates` : 'accounting updates on Service Bus, not checked';
-    print(`✓ PASS: matches the batch. ${posted} of ${rows.length} proposals posted (${postedLines} lines, ${postedLines} actuals with voucher, ${updates}); ${others.join(', ')} as intended. ${elapsed}`);
+    print(
+      `✓ PASS: matches the batch. ${posted} of ${rows.length} proposals posted (${postedLines} lines, ${postedLines} actuals with voucher, ${updates}); ${others.join(', ')} as intended. ${elapsed}`,
+    );
   } else {
     print(`✗ FAIL: ${diff.length} difference${diff.length === 1 ? '' : 's'} between the batch and the outcome (${elapsed}):`);
     for (const d of diff.slice(0, 40)) print(`  - ${d}`);
@@ -284,30 +330,47 @@ function reconcile(
     if (!v) {
       diff.push(`${id}: GET /api/invoice-proposals/${h.legalEntity}/${id} found nothing`);
     } else {
-      if (!statusRight) diff.push(`${id}: status ${v.status} with ${v.lines.length} lines${v.reason ? ` (${v.reason})` : ''}, expected ${expect.status} with ${expect.lineCount}`);
+      if (!statusRight)
+        diff.push(
+          `${id}: status ${v.status} with ${v.lines.length} lines${v.reason ? ` (${v.reason})` : ''}, expected ${expect.status} with ${expect.lineCount}`,
+        );
       else if (v.lines.length !== expect.lineCount) diff.push(`${id}: ${v.lines.length} lines, expected ${expect.lineCount}`);
-      for (const [field, want] of [['detailAmount', h.detailAmount], ['totalTax', h.totalTax], ['totalAmount', h.totalAmount]] as const) {
+      for (const [field, want] of [
+        ['detailAmount', h.detailAmount],
+        ['totalTax', h.totalTax],
+        ['totalAmount', h.totalAmount],
+      ] as const) {
         if (!sameAmount(v[field], want)) diff.push(`${id}: ${field} ${v[field]}, the invoice says ${want}`);
       }
       if (statusRight && expect.status === 'Posted' && v.reason !== null) diff.push(`${id}: reason "${v.reason}", expected none`);
-      if (statusRight) for (const s of expect.reasonIncludes) if (!(v.reason ?? '').includes(s)) diff.push(`${id}: reason "${v.reason}" does not mention "${s}"`);
+      if (statusRight)
+        for (const s of expect.reasonIncludes)
+          if (!(v.reason ?? '').includes(s)) diff.push(`${id}: reason "${v.reason}" does not mention "${s}"`);
       if (v.lines.length) {
         const sum = sumMoney(v.lines.map((l) => l.amount));
-        if (formatMoney(sum) !== formatMoney(sumMoney([h.detailAmount]))) diff.push(`${id}: the lines sum to ${formatMoney(sum)}, detailAmount is ${h.detailAmount}`);
+        if (formatMoney(sum) !== formatMoney(sumMoney([h.detailAmount])))
+          diff.push(`${id}: the lines sum to ${formatMoney(sum)}, detailAmount is ${h.detailAmount}`);
         const want = new Map(inv.actuals.map((a) => [a.actualId, a]));
         for (const l of v.lines) {
           const a = want.get(l.actualId);
           if (!a) diff.push(`${id}: line ${l.lineNumber} is actual ${l.actualId}, which the batch never put on this invoice`);
-          else if (!sameAmount(a.amount, l.amount) || a.transactionClassification !== l.transactionClassification) diff.push(`${id}: line ${l.lineNumber} (${l.actualId}) is ${l.transactionClassification} ${l.amount}, the batch sent ${a.transactionClassification} ${a.amount}`);
+          else if (!sameAmount(a.amount, l.amount) || a.transactionClassification !== l.transactionClassification)
+            diff.push(
+              `${id}: line ${l.lineNumber} (${l.actualId}) is ${l.transactionClassification} ${l.amount}, the batch sent ${a.transactionClassification} ${a.amount}`,
+            );
         }
         const onLines = new Set(v.lines.map((l) => l.actualId));
         for (const a of inv.actuals) if (!onLines.has(a.actualId)) diff.push(`${id}: actual ${a.actualId} is not on a line`);
         if (onLines.size !== v.lines.length) diff.push(`${id}: an actual is on more than one line`);
       }
       if (expect.status === 'Posted') {
-        if (statusRight && (v.posting?.voucher !== inv.voucher || v.posting?.customerInvoiceId !== inv.customerInvoiceId)) diff.push(`${id}: posting ${JSON.stringify(v.posting)}, expected voucher ${inv.voucher}, customer invoice ${inv.customerInvoiceId}`);
+        if (statusRight && (v.posting?.voucher !== inv.voucher || v.posting?.customerInvoiceId !== inv.customerInvoiceId))
+          diff.push(
+            `${id}: posting ${JSON.stringify(v.posting)}, expected voucher ${inv.voucher}, customer invoice ${inv.customerInvoiceId}`,
+          );
         const posting = postingOf.get(inv.voucher);
-        for (const l of posting?.lines ?? []) postedActuals.set(l.actualId, { inv, accountingAmount: l.accountingAmount, salesTaxAmount: l.salesTaxAmount });
+        for (const l of posting?.lines ?? [])
+          postedActuals.set(l.actualId, { inv, accountingAmount: l.accountingAmount, salesTaxAmount: l.salesTaxAmount });
       } else if (v.posting) {
         diff.push(`${id}: posted as ${v.posting.voucher}, but the batch cannot be posted (${inv.scenario})`);
       }
@@ -322,16 +385,26 @@ function reconcile(
         if (!sent) return r.status === 404 ? undefined : `was never sent, yet GET /api/actuals answered ${r.status}`;
         if (r.status !== 200) return `GET /api/actuals answered ${r.status}`;
         const av = r.body as ActualView;
-        if (!sameAmount(av.amount, sent.amount) || av.transactionType !== 'BilledSales') return `${av.transactionType} ${av.amount}, sent BilledSales ${sent.amount}`;
+        if (!sameAmount(av.amount, sent.amount) || av.transactionType !== 'BilledSales')
+          return `${av.transactionType} ${av.amount}, sent BilledSales ${sent.amount}`;
         if (!statusRight) return undefined;
         if (expect.status !== 'Posted') {
-          return av.status === 'Pending' && av.billingStatus === null && av.accounting === null ? undefined : `${av.status}/${av.billingStatus}, expected Pending with no billing status (${inv.scenario} invoice)`;
+          return av.status === 'Pending' && av.billingStatus === null && av.accounting === null
+            ? undefined
+            : `${av.status}/${av.billingStatus}, expected Pending with no billing status (${inv.scenario} invoice)`;
         }
         const acc = av.accounting;
-        if (av.status !== 'Processed' || av.billingStatus !== 'CustomerInvoicePosted' || !acc) return `${av.status}/${av.billingStatus}${acc ? '' : ' without accounting'}, expected Processed/CustomerInvoicePosted with voucher ${inv.voucher}`;
+        if (av.status !== 'Processed' || av.billingStatus !== 'CustomerInvoicePosted' || !acc)
+          return `${av.status}/${av.billingStatus}${acc ? '' : ' without accounting'}, expected Processed/CustomerInvoicePosted with voucher ${inv.voucher}`;
         const p = postedActuals.get(a.actualId);
         if (acc.voucher !== inv.voucher) return `accounting voucher ${acc.voucher}, expected ${inv.voucher}`;
-        if (p && (!sameAmount(acc.accountingAmount, p.accountingAmount) || !sameAmount(acc.salesTaxAmount, p.salesTaxAmount) || acc.accountingCurrency !== inv.accountingCurrency || acc.exchangeRate !== inv.exchangeRate)) {
+        if (
+          p &&
+          (!sameAmount(acc.accountingAmount, p.accountingAmount) ||
+            !sameAmount(acc.salesTaxAmount, p.salesTaxAmount) ||
+            acc.accountingCurrency !== inv.accountingCurrency ||
+            acc.exchangeRate !== inv.exchangeRate)
+        ) {
           return `accounting ${acc.accountingAmount}/${acc.salesTaxAmount} ${acc.accountingCurrency} @${acc.exchangeRate}, posted ${p.accountingAmount}/${p.salesTaxAmount} ${inv.accountingCurrency} @${inv.exchangeRate}`;
         }
         return undefined;
@@ -359,7 +432,10 @@ function reconcile(
     const r = costViews[i]!;
     const name = `cost actual ${a.actualId}`;
     if (r.status !== 200) diff.push(`${name}: GET /api/actuals answered ${r.status}`);
-    else if (r.body.status !== 'NotForInvoice' || r.body.billingStatus !== null || !sameAmount(r.body.amount, a.amount)) diff.push(`${name}: ${r.body.status}/${r.body.billingStatus} ${r.body.amount}, expected NotForInvoice, no billing status, ${a.amount}`);
+    else if (r.body.status !== 'NotForInvoice' || r.body.billingStatus !== null || !sameAmount(r.body.amount, a.amount))
+      diff.push(
+        `${name}: ${r.body.status}/${r.body.billingStatus} ${r.body.amount}, expected NotForInvoice, no billing status, ${a.amount}`,
+      );
   });
 
   if (outbound) {
@@ -369,11 +445,21 @@ function reconcile(
       const ms = byActual.get(actualId) ?? [];
       if (ms.length !== 1) diff.push(`${p.inv.header.proposalId}: ${ms.length} accounting updates for actual ${actualId}, expected 1`);
       const b = ms[0]?.body;
-      if (b && (b.voucher !== p.inv.voucher || !sameAmount(b.accountingAmount, p.accountingAmount) || !sameAmount(b.salesTaxAmount, p.salesTaxAmount) || b.billingStatus !== 'CustomerInvoicePosted')) {
-        diff.push(`${p.inv.header.proposalId}: accounting update for ${actualId} says ${b.voucher} ${b.accountingAmount}/${b.salesTaxAmount} ${b.billingStatus}, posted ${p.inv.voucher} ${p.accountingAmount}/${p.salesTaxAmount}`);
+      if (
+        b &&
+        (b.voucher !== p.inv.voucher ||
+          !sameAmount(b.accountingAmount, p.accountingAmount) ||
+          !sameAmount(b.salesTaxAmount, p.salesTaxAmount) ||
+          b.billingStatus !== 'CustomerInvoicePosted')
+      ) {
+        diff.push(
+          `${p.inv.header.proposalId}: accounting update for ${actualId} says ${b.voucher} ${b.accountingAmount}/${b.salesTaxAmount} ${b.billingStatus}, posted ${p.inv.voucher} ${p.accountingAmount}/${p.salesTaxAmount}`,
+        );
       }
     }
-    for (const [actualId, ms] of byActual) if (!postedActuals.has(actualId)) diff.push(`${ms.length} accounting update(s) for actual ${actualId} of ${ms[0]!.body.proposalId}, which was not posted`);
+    for (const [actualId, ms] of byActual)
+      if (!postedActuals.has(actualId))
+        diff.push(`${ms.length} accounting update(s) for actual ${actualId} of ${ms[0]!.body.proposalId}, which was not posted`);
   }
   return rows;
 }

@@ -11,7 +11,23 @@ import { INBOUND_QUEUES, type Item } from './items';
 import { peekDeadLetters, serviceBusPort, type ServiceBusPort } from './serviceBus';
 import { LocalDeadLetters, MIN_PREFIX, QuarantineItems } from './stores';
 import { TargetUnavailable } from './targets';
-import { busConfigured, checkSource, DEFAULT_URL, EXIT, find, NotFound, onlyOptions, parse, UsageError, where, withTimeout, type Args, type Context, type Found, type Io } from './context';
+import {
+  busConfigured,
+  checkSource,
+  DEFAULT_URL,
+  EXIT,
+  find,
+  NotFound,
+  onlyOptions,
+  parse,
+  UsageError,
+  where,
+  withTimeout,
+  type Args,
+  type Context,
+  type Found,
+  type Io,
+} from './context';
 import { replay } from './resubmit';
 
 export type { Io } from './context';
@@ -103,7 +119,13 @@ async function list(ctx: Context, a: Args): Promise<number> {
   items.sort((x, y) => x.receivedAt.localeCompare(y.receivedAt) || x.id.localeCompare(y.id));
 
   if (a.json) {
-    ctx.io.out(JSON.stringify(items.map(({ body: _body, ...rest }) => rest), null, 2));
+    ctx.io.out(
+      JSON.stringify(
+        items.map(({ body: _body, ...rest }) => rest),
+        null,
+        2,
+      ),
+    );
     for (const n of notes) ctx.io.err(`note: ${n}`);
     return failed ? EXIT.failure : EXIT.ok;
   }

@@ -76,7 +76,8 @@ export function onlyOptions(a: Args, allowed: (keyof Args)[]): void {
     ['to', a.to !== undefined],
     ['force', a.force],
   ];
-  for (const [name, present] of given) if (present && !allowed.includes(name)) throw new UsageError(`--${name} is not an option of ${a.command}`);
+  for (const [name, present] of given)
+    if (present && !allowed.includes(name)) throw new UsageError(`--${name} is not an option of ${a.command}`);
 }
 
 export function checkSource(source: string | undefined): void {
@@ -107,7 +108,10 @@ export function where(ctx: Context, i: Item): string {
 export async function withTimeout<T>(what: string, p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, fail) => (timer = setTimeout(() => fail(new Error(`${what}: no answer within ${ms / 1000} s`)), ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>((_, fail) => (timer = setTimeout(() => fail(new Error(`${what}: no answer within ${ms / 1000} s`)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -126,8 +130,15 @@ export async function find(ctx: Context, id: string): Promise<Found> {
   if (isServiceBusDeadLetterId(id)) {
     const target = parseServiceBusDeadLetterId(id);
     if (!target) throw new NotFound(`${id}: a Service Bus dead letter id looks like sb:<queue>:<sequence number>`);
-    if (!ctx.bus) throw new NotFound(`${id}: Service Bus is not configured (set ServiceBusConnection or ServiceBusConnection__fullyQualifiedNamespace)`);
-    const item = await withTimeout(`peeking the dead letters of ${target.queue}`, findDeadLetter(ctx.bus, target.queue, target.sequenceNumber), 30_000);
+    if (!ctx.bus)
+      throw new NotFound(
+        `${id}: Service Bus is not configured (set ServiceBusConnection or ServiceBusConnection__fullyQualifiedNamespace)`,
+      );
+    const item = await withTimeout(
+      `peeking the dead letters of ${target.queue}`,
+      findDeadLetter(ctx.bus, target.queue, target.sequenceNumber),
+      30_000,
+    );
     if (!item) throw new NotFound(`${id}: not in the dead-letter queue of ${target.queue} (already replayed?)`);
     return { kind: 'servicebus-dead-letter', item, ...target };
   }

@@ -74,13 +74,17 @@ export function describe(i: Item, where: string): string {
     ['where', where],
     ['source', queue ? `${i.source} (replays to ${functionForQueue(queue)})` : i.source],
     ['message id', i.messageId ?? '(none)'],
-    [{ quarantine: 'received', 'local-dead-letter': 'dead-lettered', 'servicebus-dead-letter': 'enqueued' }[i.kind], i.receivedAt || '(unknown)'],
+    [
+      { quarantine: 'received', 'local-dead-letter': 'dead-lettered', 'servicebus-dead-letter': 'enqueued' }[i.kind],
+      i.receivedAt || '(unknown)',
+    ],
   ];
   if (i.kind === 'quarantine') {
     fields.push(['replayed', i.replayedAt ?? 'no'], ['raw sha256', String(i.details.rawSha256)]);
   } else if (i.kind === 'local-dead-letter') {
     fields.push(['enqueued', String(i.details.enqueuedTimeUtc)], ['deliveries', String(i.details.deliveryCount)]);
-    if (i.details.replayingAt) fields.push(['replay started', `${i.details.replayingAt} (not finished: check whether it arrived before --force)`]);
+    if (i.details.replayingAt)
+      fields.push(['replay started', `${i.details.replayingAt} (not finished: check whether it arrived before --force)`]);
   } else {
     fields.push(
       ['sequence no.', String(i.details.sequenceNumber)],
@@ -98,6 +102,10 @@ export function describe(i: Item, where: string): string {
   if (history?.length) parts.push('', 'deliveries', ...history.map((h) => indent(`#${h.deliveryCount} ${h.at}: ${h.error}`)));
 
   const body = prettyBody(i.body);
-  parts.push('', `body (${body.json ? 'JSON, pretty-printed' : 'not JSON, as received'}${i.bodyTruncated ? `; TRUNCATED: only the beginning was kept` : ''})`, indent(body.text));
+  parts.push(
+    '',
+    `body (${body.json ? 'JSON, pretty-printed' : 'not JSON, as received'}${i.bodyTruncated ? `; TRUNCATED: only the beginning was kept` : ''})`,
+    indent(body.text),
+  );
   return parts.join('\n');
 }

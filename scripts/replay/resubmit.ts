@@ -6,7 +6,19 @@ import { contractProblem, INBOUND_QUEUES, queueForSource, type Item } from './it
 import { DeadLetterGone, peekDeadLetters, replayServiceBusDeadLetter } from './serviceBus';
 import { LocalDeadLetters, type LocalDeadLetterRow } from './stores';
 import { LocalHostTarget, ServiceBusTarget, type Target } from './targets';
-import { checkSource, DEFAULT_URL, EXIT, find, NotFound, onlyOptions, UsageError, withTimeout, type Args, type Context, type Found } from './context';
+import {
+  checkSource,
+  DEFAULT_URL,
+  EXIT,
+  find,
+  NotFound,
+  onlyOptions,
+  UsageError,
+  withTimeout,
+  type Args,
+  type Context,
+  type Found,
+} from './context';
 
 // ---------------------------------------------------------------- replay
 
@@ -35,10 +47,12 @@ async function replayQuarantined(ctx: Context, item: Item, o: ReplayOptions): Pr
   const store = ctx.quarantine.store;
   const fresh = await store.get(item.source, item.id);
   if (!fresh) return r('refused', 'it is no longer in quarantine');
-  if (fresh.replayedAt && !o.force) return r('refused', `already replayed at ${fresh.replayedAt}; replaying it a second time needs --force`);
+  if (fresh.replayedAt && !o.force)
+    return r('refused', `already replayed at ${fresh.replayedAt}; replaying it a second time needs --force`);
   const queue = queueForSource(fresh.source);
   if (!queue) return r('failed', `no queue takes messages from source ${fresh.source}`);
-  if (!o.edit && fresh.rawTruncated) return r('refused', 'only the beginning of its body was kept; replay it with --edit <file> holding the whole corrected message');
+  if (!o.edit && fresh.rawTruncated)
+    return r('refused', 'only the beginning of its body was kept; replay it with --edit <file> holding the whole corrected message');
   const body = o.edit?.text ?? fresh.raw;
   const refusal = bodyRefusal(queue, body, o);
   if (refusal) return r('refused', refusal);
@@ -48,7 +62,8 @@ async function replayQuarantined(ctx: Context, item: Item, o: ReplayOptions): Pr
   try {
     etag = await store.markReplayed(fresh.source, fresh.id, fresh.etag, ctx.now());
   } catch (e) {
-    if (isPreconditionFailed(e) || isNotFound(e)) return r('refused', 'it changed while this replay read it (another operator replaying it?); look again with show');
+    if (isPreconditionFailed(e) || isNotFound(e))
+      return r('refused', 'it changed while this replay read it (another operator replaying it?); look again with show');
     throw e;
   }
   let sent: string;
@@ -69,7 +84,10 @@ async function replayLocalDeadLetter(ctx: Context, row: LocalDeadLetterRow, o: R
   const fresh = await ctx.local.get(row.queue, row.rowKey);
   if (!fresh) return r('refused', 'it is no longer among the local dead letters (replayed by someone else?)');
   if (fresh.replayingAt && !o.force) {
-    return r('refused', `a replay of it started at ${fresh.replayingAt} and did not finish (another operator, or a failed resubmission); check whether it arrived, then use --force`);
+    return r(
+      'refused',
+      `a replay of it started at ${fresh.replayingAt} and did not finish (another operator, or a failed resubmission); check whether it arrived, then use --force`,
+    );
   }
   const body = o.edit?.text ?? fresh.body;
   const refusal = bodyRefusal(fresh.queue, body, o);
@@ -80,7 +98,8 @@ async function replayLocalDeadLetter(ctx: Context, row: LocalDeadLetterRow, o: R
   try {
     etag = await ctx.local.claim(fresh, ctx.now());
   } catch (e) {
-    if (isPreconditionFailed(e) || isNotFound(e)) return r('refused', 'it changed while this replay read it (another operator replaying it?); look again with show');
+    if (isPreconditionFailed(e) || isNotFound(e))
+      return r('refused', 'it changed while this replay read it (another operator replaying it?); look again with show');
     throw e;
   }
   let sent: string;
@@ -93,7 +112,10 @@ async function replayLocalDeadLetter(ctx: Context, row: LocalDeadLetterRow, o: R
   try {
     await ctx.local.remove(fresh, etag);
   } catch (e) {
-    return r('failed', `${sent}, but it could not be removed from the local dead letters (${(e as Error).message}): do not replay it again`);
+    return r(
+      'failed',
+      `${sent}, but it could not be removed from the local dead letters (${(e as Error).message}): do not replay it again`,
+    );
   }
   return r('replayed', `${sent}${o.edit ? `, body from ${o.edit.path}` : ''}; removed from the local dead letters`);
 }
@@ -104,7 +126,10 @@ async function replayBusDeadLetter(ctx: Context, f: Extract<Found, { kind: 'serv
   if (refusal) return r('refused', refusal);
   try {
     const { messageId } = await replayServiceBusDeadLetter(ctx.bus!, f, { body: o.edit?.text, now: ctx.now() });
-    return r('replayed', `Service Bus queue ${f.queue}, message ${messageId}${o.edit ? `, body from ${o.edit.path}` : ''}; dead letter completed`);
+    return r(
+      'replayed',
+      `Service Bus queue ${f.queue}, message ${messageId}${o.edit ? `, body from ${o.edit.path}` : ''}; dead letter completed`,
+    );
   } catch (e) {
     if (e instanceof DeadLetterGone) return r('refused', e.message);
     return r('failed', (e as Error).message);
@@ -131,16 +156,20 @@ class EditError extends Error {}
 export async function replay(ctx: Context, a: Args): Promise<number> {
   onlyOptions(a, ['source', 'all', 'json', 'edit', 'url', 'to', 'force']);
   checkSource(a.source);
-  if (a.to !== undefined && a.to !== 'local' && a.to !== 'servicebus') throw new UsageError(`--to must be local or servicebus (got "${a.to}")`);
+  if (a.to !== undefined && a.to !== 'local' && a.to !== 'servicebus')
+    throw new UsageError(`--to must be local or servicebus (got "${a.to}")`);
   if (a.all && !a.source) throw new UsageError('replay --all needs --source <s>: replay one source at a time');
   if (a.all && a.ids.length) throw new UsageError('give ids, or --source with --all, not both');
   if (!a.all && a.ids.length === 0) throw new UsageError('replay needs the ids to replay (or --source <s> --all)');
   if (a.source && !a.all) throw new UsageError('--source selects messages only together with --all');
-  if (a.edit !== undefined && (a.all || a.ids.length !== 1)) throw new UsageError('--edit replaces the body of exactly one message: give one id');
+  if (a.edit !== undefined && (a.all || a.ids.length !== 1))
+    throw new UsageError('--edit replaces the body of exactly one message: give one id');
   if (a.to === 'servicebus' && a.url !== undefined) throw new UsageError('--url is the local host: it does not go with --to servicebus');
 
   if (a.to === 'servicebus' && !ctx.bus) {
-    ctx.io.err('replay: --to servicebus: Service Bus is not configured (set ServiceBusConnection or ServiceBusConnection__fullyQualifiedNamespace)');
+    ctx.io.err(
+      'replay: --to servicebus: Service Bus is not configured (set ServiceBusConnection or ServiceBusConnection__fullyQualifiedNamespace)',
+    );
     return EXIT.failure;
   }
 
@@ -179,7 +208,8 @@ export async function replay(ctx: Context, a: Args): Promise<number> {
       for (const row of await ctx.local.rows(queue)) selected.push({ kind: 'local-dead-letter', item: LocalDeadLetters.toItem(row), row });
       if (ctx.bus) {
         const { items } = await withTimeout(`peeking the dead letters of ${queue}`, peekDeadLetters(ctx.bus, queue), 30_000);
-        for (const item of items) selected.push({ kind: 'servicebus-dead-letter', item, queue, sequenceNumber: String(item.details.sequenceNumber) });
+        for (const item of items)
+          selected.push({ kind: 'servicebus-dead-letter', item, queue, sequenceNumber: String(item.details.sequenceNumber) });
       }
     }
     if (selected.length === 0) {

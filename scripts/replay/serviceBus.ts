@@ -174,7 +174,13 @@ export async function replayServiceBusDeadLetter(
 }
 
 /** Sends a (quarantined or local) message body to a Service Bus queue as a new message. */
-export async function sendToQueue(port: ServiceBusPort, queue: string, body: string, replayOf: { id: string; messageId: string | null }, now: Date): Promise<string> {
+export async function sendToQueue(
+  port: ServiceBusPort,
+  queue: string,
+  body: string,
+  replayOf: { id: string; messageId: string | null },
+  now: Date,
+): Promise<string> {
   const sender = port.sender(queue);
   const messageId = `replay-${randomUUID()}`;
   try {

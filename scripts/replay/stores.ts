@@ -128,7 +128,9 @@ export class LocalDeadLetters {
 
   /** Claims the row for a replay with the ETag it was read with; returns the new ETag. */
   async claim(r: LocalDeadLetterRow, now: Date): Promise<string> {
-    const res = await this.table.updateEntity({ partitionKey: r.queue, rowKey: r.rowKey, replayingAt: now.toISOString() }, 'Merge', { etag: r.etag });
+    const res = await this.table.updateEntity({ partitionKey: r.queue, rowKey: r.rowKey, replayingAt: now.toISOString() }, 'Merge', {
+      etag: r.etag,
+    });
     return res.etag ?? '';
   }
 

@@ -58,38 +58,40 @@ const optionalId = identifier(100).optional();
  * Its identity is `actualId` alone (normalised, see rowId): the legal entity and
  * proposal are fields of a version, and may change from one version to the next.
  */
-export const actualSchema = nullsAsAbsent(z
-  .object({
-    actualId: rowId(100),
-    legalEntity,
-    transactionType,
-    transactionClassification,
-    billingType,
-    invoiceId: rowId(100).optional(),
-    proposalId: identifier(20).optional(),
-    projectId: identifier(100),
-    contractId: identifier(100),
-    customerAccount: identifier(100),
-    taskId: optionalId,
-    contractLineId: optionalId,
-    resourceId: optionalId,
-    transactionCategory: optionalId,
-    unit: optionalId,
-    quantity: money.optional(),
-    price: money.optional(),
-    amount: money,
-    currency,
-    documentDate: isoDate,
-    version: rowVersion,
-  })
-  .superRefine((a, ctx) => {
-    if (a.transactionType !== 'BilledSales') return;
-    for (const field of ['invoiceId', 'proposalId'] as const) {
-      if (a[field] === undefined) {
-        ctx.addIssue({ code: 'custom', path: [field], message: 'is required when transactionType is BilledSales' });
+export const actualSchema = nullsAsAbsent(
+  z
+    .object({
+      actualId: rowId(100),
+      legalEntity,
+      transactionType,
+      transactionClassification,
+      billingType,
+      invoiceId: rowId(100).optional(),
+      proposalId: identifier(20).optional(),
+      projectId: identifier(100),
+      contractId: identifier(100),
+      customerAccount: identifier(100),
+      taskId: optionalId,
+      contractLineId: optionalId,
+      resourceId: optionalId,
+      transactionCategory: optionalId,
+      unit: optionalId,
+      quantity: money.optional(),
+      price: money.optional(),
+      amount: money,
+      currency,
+      documentDate: isoDate,
+      version: rowVersion,
+    })
+    .superRefine((a, ctx) => {
+      if (a.transactionType !== 'BilledSales') return;
+      for (const field of ['invoiceId', 'proposalId'] as const) {
+        if (a[field] === undefined) {
+          ctx.addIssue({ code: 'custom', path: [field], message: 'is required when transactionType is BilledSales' });
+        }
       }
-    }
-  }));
+    }),
+);
 
 export type Actual = z.infer<typeof actualSchema>;
 export type BilledSalesActual = Actual & { transactionType: 'BilledSales'; invoiceId: string; proposalId: string };

@@ -14,7 +14,8 @@ export const identifier = (max: number) =>
 export const legalEntity = identifier(4).transform((s) => s.toLowerCase());
 
 /** A GUID in any of the spellings Dataverse and its tools use: any letter case, with or without braces. */
-const GUID = /^(?:\{([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}))$/i;
+const GUID =
+  /^(?:\{([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}))$/i;
 
 /**
  * The one spelling of a Dataverse row id: GUIDs compare case-insensitively in
@@ -37,7 +38,8 @@ export const rowId = (max: number) => identifier(max).transform(normaliseRowId);
  */
 export function nullsAsAbsent<S extends z.ZodType>(schema: S) {
   return z.preprocess(
-    (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null)) : v),
+    (v) =>
+      v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null)) : v,
     schema,
   );
 }
@@ -68,7 +70,5 @@ export function jsonPayload(raw: unknown): { ok: true; value: unknown } | { ok: 
 
 /** "field.path: message; …" — every problem names the field at fault. */
 export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((i) => `${i.path.length ? i.path.join('.') : 'body'}: ${i.message}`)
-    .join('; ');
+  return error.issues.map((i) => `${i.path.length ? i.path.join('.') : 'body'}: ${i.message}`).join('; ');
 }

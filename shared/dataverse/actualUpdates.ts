@@ -77,7 +77,8 @@ export class ActualUpdates {
           } else if (failure.kind === 'transient') transient ??= `msdyn_actual ${change.actualId}: ${failure.detail}`;
           else results.set(change.actualId, { kind: failure.kind, detail: failure.detail });
         });
-        if (transient) throw new TransientDataverseError(`Dataverse did not take every accounting update, so they will be sent again: ${transient}`);
+        if (transient)
+          throw new TransientDataverseError(`Dataverse did not take every accounting update, so they will be sent again: ${transient}`);
         pending = retry;
       }
     }
@@ -88,7 +89,9 @@ export class ActualUpdates {
   private async passGate(budget: { waitedMs: number }): Promise<void> {
     const wait = this.gate.waitMs();
     if (budget.waitedMs + wait > this.maxThrottleWaitMs) {
-      throw new TransientDataverseError(`Dataverse service protection limits: Retry-After asks for ${Math.ceil(wait / 1000)} s more; the messages go back to Service Bus`);
+      throw new TransientDataverseError(
+        `Dataverse service protection limits: Retry-After asks for ${Math.ceil(wait / 1000)} s more; the messages go back to Service Bus`,
+      );
     }
     const started = Date.now();
     await this.gate.pass();
@@ -112,13 +115,15 @@ export class ActualUpdates {
     try {
       answers = await api.executeBatch({ continueOnError: true, inChangeSet: false });
     } catch (e) {
-      const failure = webApiFailure(Array.isArray(e) ? e.find((x) => x instanceof Error) ?? e[0] : e);
+      const failure = webApiFailure(Array.isArray(e) ? (e.find((x) => x instanceof Error) ?? e[0]) : e);
       if (failure.kind === 'throttled' || failure.kind === 'transient') return pending.map(() => failure);
       // The batch itself was refused (malformed, too large): no update of it can have been applied.
       throw new TransientDataverseError(`the $batch was refused as a whole (${failure.detail})`);
     }
     if (!Array.isArray(answers) || answers.length !== pending.length) {
-      throw new TransientDataverseError(`the $batch answered ${Array.isArray(answers) ? answers.length : 'no'} results for ${pending.length} updates`);
+      throw new TransientDataverseError(
+        `the $batch answered ${Array.isArray(answers) ? answers.length : 'no'} results for ${pending.length} updates`,
+      );
     }
     return answers.map((a) => (a instanceof Error ? webApiFailure(a) : undefined));
   }

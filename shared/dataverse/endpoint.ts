@@ -21,10 +21,14 @@ export function dataverseEndpoint(url: string): DataverseEndpoint {
   try {
     parsed = new URL(url);
   } catch {
-    throw new ConfigurationError(`DATAVERSE_URL: "${url}" is not a URL; expected the environment URL, e.g. https://contoso.crm.dynamics.com`);
+    throw new ConfigurationError(
+      `DATAVERSE_URL: "${url}" is not a URL; expected the environment URL, e.g. https://contoso.crm.dynamics.com`,
+    );
   }
   if (parsed.pathname !== '/' || parsed.search || parsed.hash) {
-    throw new ConfigurationError('DATAVERSE_URL: must be the environment URL alone (https://<org>.crm.dynamics.com), without /api/data or a query');
+    throw new ConfigurationError(
+      'DATAVERSE_URL: must be the environment URL alone (https://<org>.crm.dynamics.com), without /api/data or a query',
+    );
   }
   const serverUrl = parsed.origin;
   if (parsed.protocol === 'https:') return { serverUrl, tokenScope: `${serverUrl}/.default` };

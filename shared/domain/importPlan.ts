@@ -164,7 +164,13 @@ export function planImport({ header, known, departed = [], staged, leaving = [] 
   const problem = blockingProblem(header, actuals);
   if (problem) {
     const reason = problem.status === 'AwaitingLines' && gone.length ? `${problem.reason}; ${departedReason(gone)}` : problem.reason;
-    return { toPark, toDepart, refused: [], header: changed(header, { status: problem.status, reason, activeBuild: null, lineCount: 0 }), lines: [] };
+    return {
+      toPark,
+      toDepart,
+      refused: [],
+      header: changed(header, { status: problem.status, reason, activeBuild: null, lineCount: 0 }),
+      lines: [],
+    };
   }
   const build = buildId(actuals);
   const next = changed(header, { status: 'LinesCreated', reason: null, activeBuild: build, lineCount: actuals.length });

@@ -58,13 +58,20 @@ export function correctionWarnings(h: ProposalHeader, original: ProposalHeader |
   const id = h.invoice.correctsProposalId;
   if (!id) return [];
   if (!original) return [`corrects proposal ${id}, which this integration has not received; check the original in Finance`];
-  if (original.status !== 'Posted') return [`corrects proposal ${id}, which is not posted (status ${original.status}); the correction may be premature`];
+  if (original.status !== 'Posted')
+    return [`corrects proposal ${id}, which is not posted (status ${original.status}); the correction may be premature`];
   return [];
 }
 
 export function proposalView(h: ProposalHeader, lines: readonly ProposalLine[], warnings: string[] = []): ProposalView {
   const inv = h.invoice;
-  const posting = h.posting && { customerInvoiceId: h.posting.customerInvoiceId, voucher: h.posting.voucher, accountingDate: h.posting.accountingDate, accountingCurrency: h.posting.accountingCurrency, exchangeRate: h.posting.exchangeRate };
+  const posting = h.posting && {
+    customerInvoiceId: h.posting.customerInvoiceId,
+    voucher: h.posting.voucher,
+    accountingDate: h.posting.accountingDate,
+    accountingCurrency: h.posting.accountingCurrency,
+    exchangeRate: h.posting.exchangeRate,
+  };
   return {
     legalEntity: inv.legalEntity,
     proposalId: inv.proposalId,
@@ -139,19 +146,44 @@ export interface ActualFacts {
 }
 
 export function actualView({ actual, refused = null, header, line, posted }: ActualFacts): ActualView {
-  const base = { actualId: actual.actualId, legalEntity: actual.legalEntity, transactionType: actual.transactionType, amount: actual.amount, version: actual.version, refusedVersion: refused };
+  const base = {
+    actualId: actual.actualId,
+    legalEntity: actual.legalEntity,
+    transactionType: actual.transactionType,
+    amount: actual.amount,
+    version: actual.version,
+    refusedVersion: refused,
+  };
   if (actual.transactionType !== 'BilledSales') {
-    return { ...base, proposalId: null, status: 'NotForInvoice', reason: `${actual.transactionType} actuals do not become proposal lines`, billingStatus: null, lineNumber: null, accounting: null };
+    return {
+      ...base,
+      proposalId: null,
+      status: 'NotForInvoice',
+      reason: `${actual.transactionType} actuals do not become proposal lines`,
+      billingStatus: null,
+      lineNumber: null,
+      accounting: null,
+    };
   }
   const billed = actual as BilledSalesActual;
-  const pending = (reason: string): ActualView => ({ ...base, proposalId: billed.proposalId, status: 'Pending', reason, billingStatus: null, lineNumber: null, accounting: null });
+  const pending = (reason: string): ActualView => ({
+    ...base,
+    proposalId: billed.proposalId,
+    status: 'Pending',
+    reason,
+    billingStatus: null,
+    lineNumber: null,
+    accounting: null,
+  });
   if (!header) return pending('waiting for the invoice header (confirmed pro forma invoice) to arrive');
   // A posted invoice keeps the version it posted: that is what the actual is, whatever arrived after.
   const postedVersion = header.status === 'Posted' && line ? line.actual : undefined;
   const onLine = line && showsLines(header) && (line.actual.version === actual.version || postedVersion);
   if (!onLine) {
     if (header.status === 'Posted') {
-      return pending(`proposal ${billed.proposalId} was posted without this actual: it arrived too late to be on it (the quarantine keeps it, with the reason)`);
+      return pending(
+        `proposal ${billed.proposalId} was posted without this actual: it arrived too late to be on it (the quarantine keeps it, with the reason)`,
+      );
     }
     if (header.status === 'LinesCreated') return pending('staged; waiting for the next Import from staging run');
     return pending(header.reason ?? 'waiting for the next Import from staging run');
@@ -159,7 +191,10 @@ export function actualView({ actual, refused = null, header, line, posted }: Act
   const later =
     refused ??
     (postedVersion && actual.version > postedVersion.version
-      ? { version: actual.version, reason: `arrived after proposal ${billed.proposalId} was posted; the posted invoice keeps version ${postedVersion.version}` }
+      ? {
+          version: actual.version,
+          reason: `arrived after proposal ${billed.proposalId} was posted; the posted invoice keeps version ${postedVersion.version}`,
+        }
       : null);
   const shown = postedVersion ?? billed;
   const p = header.posting;
@@ -175,7 +210,15 @@ export function actualView({ actual, refused = null, header, line, posted }: Act
     lineNumber: line.lineNumber,
     accounting:
       header.status === 'Posted' && p && posted
-        ? { voucher: p.voucher, accountingDate: p.accountingDate, accountingAmount: posted.accountingAmount, salesTaxAmount: posted.salesTaxAmount, exchangeRate: p.exchangeRate, accountingCurrency: p.accountingCurrency, customerInvoiceId: p.customerInvoiceId }
+        ? {
+            voucher: p.voucher,
+            accountingDate: p.accountingDate,
+            accountingAmount: posted.accountingAmount,
+            salesTaxAmount: posted.salesTaxAmount,
+            exchangeRate: p.exchangeRate,
+            accountingCurrency: p.accountingCurrency,
+            customerInvoiceId: p.customerInvoiceId,
+          }
         : null,
   };
 }

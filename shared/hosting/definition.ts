@@ -1,10 +1,4 @@
-import {
-  app,
-  type HttpHandler,
-  type HttpMethod,
-  type ServiceBusQueueHandler,
-  type TimerHandler,
-} from '@azure/functions';
+import { app, type HttpHandler, type HttpMethod, type ServiceBusQueueHandler, type TimerHandler } from '@azure/functions';
 import { settingsProblems, type Settings } from '../config';
 import { problem } from '../http/problem';
 

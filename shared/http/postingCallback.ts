@@ -50,18 +50,26 @@ export async function recordPostingCallback(
   const fingerprint = createHash('sha256').update(`${legalEntity.toLowerCase()}\n${proposalId}\n${body.value}`).digest('hex');
   const claim = await rt.webhookReceipts.claim(signed.webhookId, signedAt, rt.now(), fingerprint);
   if (claim.kind === 'reused') {
-    return problem('webhook-id-reused', `webhook-id: ${signed.webhookId} was already used for a callback with another route or body; each callback needs its own id`, { field: 'webhook-id' });
+    return problem(
+      'webhook-id-reused',
+      `webhook-id: ${signed.webhookId} was already used for a callback with another route or body; each callback needs its own id`,
+      { field: 'webhook-id' },
+    );
   }
   if (claim.kind === 'answered') {
     context.info(`posting callback ${signed.webhookId} already applied; answering as the first time`);
     return { status: claim.answer.status, jsonBody: claim.answer.body };
   }
   if (claim.kind === 'inProgress') {
-    return problem('conflict', `webhook-id: callback ${signed.webhookId} is being processed right now; retry shortly`, { field: 'webhook-id', headers: { 'retry-after': '5' } });
+    return problem('conflict', `webhook-id: callback ${signed.webhookId} is being processed right now; retry shortly`, {
+      field: 'webhook-id',
+      headers: { 'retry-after': '5' },
+    });
   }
   try {
     const response = toResponse(await recordPosting(rt, legalEntity, proposalId, json.value, context));
-    if ((response.status ?? 200) < 300) await rt.webhookReceipts.answer(signed.webhookId, signedAt, claim.etag, { status: response.status ?? 200, body: response.jsonBody });
+    if ((response.status ?? 200) < 300)
+      await rt.webhookReceipts.answer(signed.webhookId, signedAt, claim.etag, { status: response.status ?? 200, body: response.jsonBody });
     else await rt.webhookReceipts.release(signed.webhookId, signedAt, claim.etag);
     return response;
   } catch (e) {

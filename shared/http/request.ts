@@ -11,7 +11,12 @@ export type Read<T> = { ok: true; value: T } | { ok: false; response: HttpRespon
 export async function readBodyText(request: HttpRequest): Promise<Read<string>> {
   const type = request.headers.get('content-type') ?? '';
   if (!/^application\/([a-z0-9.+-]*\+)?json\s*(;|$)/i.test(type)) {
-    return { ok: false, response: problem('unsupported-media-type', `content-type: must be application/json, not "${type.slice(0, 100)}"`, { field: 'content-type' }) };
+    return {
+      ok: false,
+      response: problem('unsupported-media-type', `content-type: must be application/json, not "${type.slice(0, 100)}"`, {
+        field: 'content-type',
+      }),
+    };
   }
   const declared = Number(request.headers.get('content-length') ?? '0');
   const tooLarge = () => problem('payload-too-large', `body: must be at most ${MAX_BODY_BYTES} bytes`, { field: 'body' });

@@ -18,10 +18,16 @@ export function verifySignature(secrets: readonly string[], headers: { get(name:
   const values: Record<string, string> = {};
   for (const name of SIGNATURE_HEADERS) {
     const value = headers.get(name);
-    if (!value) return { ok: false, field: name, detail: `${name}: header is missing; posting callbacks must be signed (Standard Webhooks)` };
+    if (!value)
+      return { ok: false, field: name, detail: `${name}: header is missing; posting callbacks must be signed (Standard Webhooks)` };
     values[name] = value;
   }
-  if (!secrets.length) return { ok: false, field: 'webhook-signature', detail: 'webhook-signature: no signing secret is configured, so no posting can be verified' };
+  if (!secrets.length)
+    return {
+      ok: false,
+      field: 'webhook-signature',
+      detail: 'webhook-signature: no signing secret is configured, so no posting can be verified',
+    };
   let lastReason = 'signature does not match';
   for (const secret of secrets) {
     try {

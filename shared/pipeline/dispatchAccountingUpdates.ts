@@ -17,7 +17,8 @@ export type DispatchResult = { state: 'sent' | 'nothingToSend'; sent: number } |
  */
 export async function dispatchPosting(rt: Runtime, proposal: string, postingId: string, known?: ProposalHeader): Promise<DispatchResult> {
   // A posted header never changes again, so one the caller has just read or written is as good as a fresh read.
-  const header = known?.status === 'Posted' && known.posting?.postingId === postingId ? { value: known } : await rt.proposals.header(proposal);
+  const header =
+    known?.status === 'Posted' && known.posting?.postingId === postingId ? { value: known } : await rt.proposals.header(proposal);
   const posting = header?.value.posting;
   if (!header || header.value.status !== 'Posted' || posting?.postingId !== postingId) return { state: 'notCommitted', sent: 0 };
   const unsent = (await rt.proposals.postedLines(proposal, postingId)).filter((r) => !r.value.sentAt);

@@ -40,12 +40,21 @@ async function assumedPartition(rt: Runtime, group: StagedGroup): Promise<Propos
   if (!group.rows.some((r) => r.actual || r.departure)) return undefined;
   const flag = group.rows.filter(isHeaderFlag).at(-1); // key order: the newest version last
   const header = flag?.header ?? (await rt.proposals.header(group.proposal));
-  return { partitionKey: group.proposal, header, held: false, actuals: new Map(), departed: new Map(), builds: new Map(), posted: new Map() };
+  return {
+    partitionKey: group.proposal,
+    header,
+    held: false,
+    actuals: new Map(),
+    departed: new Map(),
+    builds: new Map(),
+    posted: new Map(),
+  };
 }
 
 const isHeaderFlag = (r: StagedRow) => !r.actual && !r.departure;
 
-const beforeBatchOf = (options: ImportOptions, proposal: string) => options.beforeBatch && ((i: number, n: number) => options.beforeBatch!(proposal, i, n));
+const beforeBatchOf = (options: ImportOptions, proposal: string) =>
+  options.beforeBatch && ((i: number, n: number) => options.beforeBatch!(proposal, i, n));
 
 async function importProposal(rt: Runtime, group: StagedGroup, options: ImportOptions, log: Logger, sweeper: StagedRowSweeper) {
   const staged = group.rows.flatMap((r) => (r.actual ? [r.actual] : []));
@@ -73,7 +82,13 @@ async function importProposal(rt: Runtime, group: StagedGroup, options: ImportOp
   });
 
   for (const { actual, reason } of plan.refused) {
-    await rt.quarantine.keep({ source: 'import-from-staging', messageId: `${actual.actualId}@${actual.version}`, reason, raw: JSON.stringify(actual), now: rt.now() });
+    await rt.quarantine.keep({
+      source: 'import-from-staging',
+      messageId: `${actual.actualId}@${actual.version}`,
+      reason,
+      raw: JSON.stringify(actual),
+      now: rt.now(),
+    });
     log.warn(`${name}: ${reason}`);
   }
   // Old builds go before the staged rows do: a crash in between leaves the rows staged, so the next run
@@ -118,12 +133,15 @@ async function pool<T>(items: AsyncIterable<T>, limit: number, work: (item: T) =
   const running = new Set<Promise<void>>();
   const failures: unknown[] = [];
   for await (const item of items) {
-    const p = work(item).catch((e) => void failures.push(e)).finally(() => running.delete(p));
+    const p = work(item)
+      .catch((e) => void failures.push(e))
+      .finally(() => running.delete(p));
     running.add(p);
     if (running.size >= limit) await Promise.race(running);
   }
   await Promise.all(running);
-  if (failures.length) throw new AggregateError(failures, `${failures.length} proposal(s) failed to import; they stay staged for the next run`);
+  if (failures.length)
+    throw new AggregateError(failures, `${failures.length} proposal(s) failed to import; they stay staged for the next run`);
 }
 
 async function* everyGroup(rt: Runtime): AsyncGenerator<StagedGroup> {

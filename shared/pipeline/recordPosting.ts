@@ -28,7 +28,16 @@ export type PostingResult =
   | { kind: 'linesMismatch'; detail: string };
 
 function receipt(legalEntity: string, proposalId: string, h: ProposalHeader, r: PostingRecord, lineCount: number): PostingReceipt {
-  return { legalEntity, proposalId, status: 'Posted', invoiceType: invoiceTypeOf(h), customerInvoiceId: r.customerInvoiceId, voucher: r.voucher, accountingDate: r.accountingDate, lineCount };
+  return {
+    legalEntity,
+    proposalId,
+    status: 'Posted',
+    invoiceType: invoiceTypeOf(h),
+    customerInvoiceId: r.customerInvoiceId,
+    voucher: r.voucher,
+    accountingDate: r.accountingDate,
+    lineCount,
+  };
 }
 
 /**
@@ -37,7 +46,13 @@ function receipt(legalEntity: string, proposalId: string, h: ProposalHeader, r: 
  * status are committed together (the header last, with its ETag); then the
  * updates are sent. A failed send loses nothing: the outbox sweep sends later.
  */
-export async function recordPosting(rt: Runtime, legalEntity: string, proposalId: string, body: unknown, log: Logger): Promise<PostingResult> {
+export async function recordPosting(
+  rt: Runtime,
+  legalEntity: string,
+  proposalId: string,
+  body: unknown,
+  log: Logger,
+): Promise<PostingResult> {
   const parsed = postingSchema.safeParse(body);
   if (!parsed.success) return { kind: 'invalid', detail: describeIssues(parsed.error) };
   const posting: Posting = parsed.data;
@@ -52,7 +67,11 @@ export async function recordPosting(rt: Runtime, legalEntity: string, proposalId
     // Only a proposal with lines to post needs them read: a posted one is answered from its header.
     const build = header?.value.status === 'LinesCreated' ? header.value.activeBuild : null;
     const lines = build ? await rt.proposals.lines(pk, build) : [];
-    const decision = decidePosting(header?.value, lines.map((l) => l.value.actual.actualId), posting);
+    const decision = decidePosting(
+      header?.value,
+      lines.map((l) => l.value.actual.actualId),
+      posting,
+    );
     switch (decision.kind) {
       case 'notFound':
         return { kind: 'notFound', detail: `proposal ${proposalId} of legal entity ${le} does not exist` };

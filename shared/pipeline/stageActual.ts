@@ -38,7 +38,10 @@ async function register(rt: Runtime, actual: Actual, name: string, onStep?: Step
         // Off the old proposal first: until the register names the new one, nothing can stage it there.
         const pk = proposalPartition(decision.from.legalEntity, decision.from.proposalId);
         await rt.proposals.takeDown(pk, actual.actualId, decision.through, holding!);
-        await rt.staging.stageDeparture(decision.from.legalEntity, decision.from.proposalId, { actualId: actual.actualId, through: decision.through });
+        await rt.staging.stageDeparture(decision.from.legalEntity, decision.from.proposalId, {
+          actualId: actual.actualId,
+          through: decision.through,
+        });
         await onStep?.('takenDown');
         await rt.register.replace(actual, stored!.etag);
         break;
@@ -55,7 +58,11 @@ async function register(rt: Runtime, actual: Actual, name: string, onStep?: Step
 
 /** A version that is not accepted still tells the proposal it names that the actual is not its own through it. */
 async function stageDeparture(rt: Runtime, departure: Departure | null, actualId: string): Promise<void> {
-  if (departure) await rt.staging.stageDeparture(departure.proposal.legalEntity, departure.proposal.proposalId, { actualId, through: departure.through });
+  if (departure)
+    await rt.staging.stageDeparture(departure.proposal.legalEntity, departure.proposal.proposalId, {
+      actualId,
+      through: departure.through,
+    });
 }
 
 /**
@@ -89,7 +96,9 @@ export async function stageActual(rt: Runtime, d: Delivery, log: Logger, onStep?
     case 'duplicate':
       return { kind: 'duplicate', detail: `${name} already registered` };
     default: {
-      const where = isBilledSales(actual) ? `staged for proposal ${actual.legalEntity}/${actual.proposalId}` : `registered (${actual.transactionType}, not for a proposal line)`;
+      const where = isBilledSales(actual)
+        ? `staged for proposal ${actual.legalEntity}/${actual.proposalId}`
+        : `registered (${actual.transactionType}, not for a proposal line)`;
       const moved = decision.kind === 'move' ? `, moved from proposal ${decision.from.legalEntity}/${decision.from.proposalId}` : '';
       log.info(`${name} ${where}${moved}`);
       return { kind: 'applied', detail: `${name} ${decision.kind === 'create' ? 'registered' : `updated${moved}`}` };

@@ -17,7 +17,12 @@ export type DataverseActuals = Pick<ActualUpdates, 'apply'>;
  * 5xx, timeouts) throws, so Service Bus redelivers: writing the same values
  * again changes nothing, and If-Match: * means it can never create a record.
  */
-export async function writeBackAccounting(rt: Runtime, actuals: DataverseActuals, deliveries: readonly Delivery[], log: Logger): Promise<Outcome[]> {
+export async function writeBackAccounting(
+  rt: Runtime,
+  actuals: DataverseActuals,
+  deliveries: readonly Delivery[],
+  log: Logger,
+): Promise<Outcome[]> {
   const outcomes: (Outcome | undefined)[] = [];
   const accepted: { index: number; delivery: Delivery; update: AccountingUpdateMessage }[] = [];
   for (const [index, delivery] of deliveries.entries()) {
@@ -37,7 +42,12 @@ export async function writeBackAccounting(rt: Runtime, actuals: DataverseActuals
     if (result.kind === 'updated') {
       outcomes[index] = { kind: 'applied', detail: `${what}: accounting date ${update.accountingDate} written` };
     } else if (result.kind === 'notFound') {
-      outcomes[index] = await quarantine(rt, delivery, `${what} is not in Dataverse (deleted there?); nothing was written or created: ${result.detail}`, log);
+      outcomes[index] = await quarantine(
+        rt,
+        delivery,
+        `${what} is not in Dataverse (deleted there?); nothing was written or created: ${result.detail}`,
+        log,
+      );
     } else {
       outcomes[index] = await quarantine(rt, delivery, `Dataverse refused the accounting update of ${what}: ${result.detail}`, log);
     }

@@ -41,10 +41,7 @@ export async function commitToPartition(
  * lose a newer write. A row already gone (another instance deleted it) fails
  * its batch with 404; that batch is then deleted row by row.
  */
-export async function deleteImmutableRows(
-  table: TableClient,
-  rows: readonly { partitionKey: string; rowKey: string }[],
-): Promise<void> {
+export async function deleteImmutableRows(table: TableClient, rows: readonly { partitionKey: string; rowKey: string }[]): Promise<void> {
   for (const batch of chunk(rows, MAX_BATCH)) {
     try {
       await table.submitTransaction(batch.map((r) => ['delete', { partitionKey: r.partitionKey, rowKey: r.rowKey }] as TransactionAction));

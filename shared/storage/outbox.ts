@@ -21,7 +21,13 @@ export class OutboxIndex {
 
   async add(proposal: string, postingId: string, now: Date): Promise<void> {
     await createIfAbsent(() =>
-      this.table.createEntity({ partitionKey: shardOf(proposal), rowKey: `${proposal}|${postingId}`, proposal, postingId, createdAt: now.toISOString() }),
+      this.table.createEntity({
+        partitionKey: shardOf(proposal),
+        rowKey: `${proposal}|${postingId}`,
+        proposal,
+        postingId,
+        createdAt: now.toISOString(),
+      }),
     );
   }
 

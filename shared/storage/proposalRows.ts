@@ -129,4 +129,3 @@ export function conditionalWrite<E extends { partitionKey: string; rowKey: strin
 ): TransactionAction {
   return etag ? ['update', entity, 'Replace', { etag }] : ['create', entity];
 }
-

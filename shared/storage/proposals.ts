@@ -40,7 +40,15 @@ export class ProposalStore {
   constructor(private readonly table: TableClient) {}
 
   async read(pk: string): Promise<ProposalPartition> {
-    const part: ProposalPartition = { partitionKey: pk, header: undefined, held: false, actuals: new Map(), departed: new Map(), builds: new Map(), posted: new Map() };
+    const part: ProposalPartition = {
+      partitionKey: pk,
+      header: undefined,
+      held: false,
+      actuals: new Map(),
+      departed: new Map(),
+      builds: new Map(),
+      posted: new Map(),
+    };
     const rows = this.table.listEntities<Row>({ queryOptions: { filter: odata`PartitionKey eq ${pk}`, select: ['RowKey', 'json'] } });
     for await (const row of rows) {
       const [kind, a] = row.rowKey.split('|');
@@ -154,7 +162,9 @@ export class ProposalStore {
     for (const a of plan.toPark) rows.push(conditionalWrite(actualEntity(pk, a), etagOf(a.actualId)));
     for (const d of plan.toDepart) rows.push(conditionalWrite(departedEntity(pk, d), etagOf(d.actualId)));
     const build = plan.header?.activeBuild;
-    if (build) for (const line of plan.lines) rows.push(assumed ? ['create', lineEntity(pk, build, line)] : ['upsert', lineEntity(pk, build, line), 'Replace']);
+    if (build)
+      for (const line of plan.lines)
+        rows.push(assumed ? ['create', lineEntity(pk, build, line)] : ['upsert', lineEntity(pk, build, line), 'Replace']);
     if (part.header && (plan.header || assumed)) {
       const header = { ...part.header.value, ...plan.header };
       await commitToPartition(this.table, rows, ['update', headerEntity(pk, header), 'Merge', { etag: part.header.etag }], beforeBatch);
@@ -184,7 +194,11 @@ export class ProposalStore {
    * with: the commit point, as for builds. Returns the posted header.
    */
   async recordPosting(pk: string, header: Stored<ProposalHeader>, record: PostingRecord, lines: Posting['lines']): Promise<ProposalHeader> {
-    const rows: TransactionAction[] = lines.map((l) => ['upsert', postedEntity(pk, { ...l, postingId: record.postingId, sentAt: null }), 'Replace']);
+    const rows: TransactionAction[] = lines.map((l) => [
+      'upsert',
+      postedEntity(pk, { ...l, postingId: record.postingId, sentAt: null }),
+      'Replace',
+    ]);
     const posted: ProposalHeader = { ...header.value, status: 'Posted', reason: null, posting: record };
     await commitToPartition(this.table, rows, ['update', headerEntity(pk, posted), 'Replace', { etag: header.etag }]);
     return posted;
@@ -194,7 +208,9 @@ export class ProposalStore {
   async markSent(pk: string, rows: readonly Stored<PostedLine>[], sentAt: string): Promise<void> {
     for (const batch of chunk(rows, MAX_BATCH)) {
       try {
-        await this.table.submitTransaction(batch.map((r) => ['update', postedEntity(pk, { ...r.value, sentAt }), 'Replace', { etag: r.etag }]));
+        await this.table.submitTransaction(
+          batch.map((r) => ['update', postedEntity(pk, { ...r.value, sentAt }), 'Replace', { etag: r.etag }]),
+        );
       } catch (e) {
         if (!isPreconditionFailed(e)) throw e; // another instance marked them first
       }

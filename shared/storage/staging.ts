@@ -56,7 +56,15 @@ export interface StagedGroup {
   rows: StagedRow[];
 }
 
-type Entity = { partitionKey: string; rowKey: string; proposal: string; json?: string; header?: string; headerEtag?: string; departure?: string };
+type Entity = {
+  partitionKey: string;
+  rowKey: string;
+  proposal: string;
+  json?: string;
+  header?: string;
+  headerEtag?: string;
+  departure?: string;
+};
 
 /** A header snapshot larger than this (characters of JSON) is left out of the flag; the import reads the header instead. */
 const MAX_SNAPSHOT = 30_000;

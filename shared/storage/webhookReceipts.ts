@@ -82,7 +82,9 @@ export class WebhookReceipts {
   async purgeExpired(now: Date): Promise<number> {
     const day = new Date(now.getTime() - (RECEIPT_DAYS_KEPT + 1) * 86_400_000).toISOString().slice(0, 10);
     let removed = 0;
-    for await (const row of this.table.listEntities<Entity>({ queryOptions: { filter: odata`PartitionKey eq ${day}`, select: ['RowKey'] } })) {
+    for await (const row of this.table.listEntities<Entity>({
+      queryOptions: { filter: odata`PartitionKey eq ${day}`, select: ['RowKey'] },
+    })) {
       try {
         await this.table.deleteEntity(day, row.rowKey, { etag: row.etag });
         removed++;

@@ -50,7 +50,9 @@ describe('$batch with change sets (stand-in for Dataverse)', () => {
     expect(res.headers.get('content-type')).toMatch(/^multipart\/mixed; boundary=batchresponse_[0-9a-f-]{36}$/);
     const text = await res.text();
     expect(text).toMatch(/^--batchresponse_.*\r\nContent-Type: multipart\/mixed; boundary=changesetresponse_/);
-    expect(text).toContain('Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\nHTTP/1.1 204 No Content\r\n');
+    expect(text).toContain(
+      'Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: 1\r\n\r\nHTTP/1.1 204 No Content\r\n',
+    );
     expect(text.trimEnd()).toMatch(/--batchresponse_[0-9a-f-]{36}--$/);
   });
 
@@ -59,7 +61,9 @@ describe('$batch with change sets (stand-in for Dataverse)', () => {
     expect(status).toBe(404);
     expect(parts).toHaveLength(1);
     expect(parts[0]).toMatchObject({ status: 404, contentId: '999' });
-    expect(JSON.parse(parts[0]!.body)).toEqual({ error: { code: '0x80040217', message: `msdyn_actual With Id = ${MISSING} Does Not Exist` } });
+    expect(JSON.parse(parts[0]!.body)).toEqual({
+      error: { code: '0x80040217', message: `msdyn_actual With Id = ${MISSING} Does Not Exist` },
+    });
     expect(dv.records.rows('msdyn_actuals').map((r) => r.msdyn_externalreferenceid)).toEqual([undefined, undefined, undefined]);
   });
 
@@ -71,7 +75,10 @@ describe('$batch with change sets (stand-in for Dataverse)', () => {
   });
 
   it('goes on past a failed change set with odata.continue-on-error, answering 200 with every result', async () => {
-    const { status, parts } = await batch([{ changeSet: [voucher(1)] }, { changeSet: [voucher(999, MISSING)] }, { changeSet: [voucher(3)] }], 'odata.continue-on-error');
+    const { status, parts } = await batch(
+      [{ changeSet: [voucher(1)] }, { changeSet: [voucher(999, MISSING)] }, { changeSet: [voucher(3)] }],
+      'odata.continue-on-error',
+    );
     expect(status).toBe(200);
     expect(parts.map((p) => p.status)).toEqual([204, 404, 204]);
     expect(dv.records.row('msdyn_actuals', actualId(3))!.msdyn_externalreferenceid).toBe('V-3');

@@ -47,7 +47,11 @@ describe('service protection limits (stand-in for Dataverse)', () => {
 
   it('throttles a $batch as one request', async () => {
     dv.throttleNext(1, { retryAfterSeconds: 1 });
-    const res = await fetch(`${dv.apiUrl}$batch`, { method: 'POST', headers: { 'Content-Type': 'multipart/mixed; boundary=b' }, body: '--b--' });
+    const res = await fetch(`${dv.apiUrl}$batch`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'multipart/mixed; boundary=b' },
+      body: '--b--',
+    });
     expect(res.status).toBe(429);
     expect(dv.operations).toHaveLength(0);
   });

@@ -48,7 +48,9 @@ describe('conditional updates (stand-in for Dataverse)', () => {
   });
 
   it('answers 412 when If-Match names another version, and 204 when it names the current one', async () => {
-    const { '@odata.etag': etag } = (await (await call(`msdyn_actuals(${ACTUAL})?$select=msdyn_description`)).json()) as { '@odata.etag': string };
+    const { '@odata.etag': etag } = (await (await call(`msdyn_actuals(${ACTUAL})?$select=msdyn_description`)).json()) as {
+      '@odata.etag': string;
+    };
     expect(etag).toBe(`W/"${dv.records.row('msdyn_actuals', ACTUAL)!.versionnumber}"`);
     const stale = await patch(`msdyn_actuals(${ACTUAL})`, { msdyn_description: 'x' }, { 'If-Match': 'W/"1"' });
     expect(stale.status).toBe(412);
@@ -68,15 +70,22 @@ describe('conditional updates (stand-in for Dataverse)', () => {
     const res = await patch(`msdyn_actuals(${ACTUAL})`, { msdyn_voucher: 'V-1' }, { 'If-Match': '*' });
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({
-      error: { code: '0x80060888', message: "Could not find a property named 'msdyn_voucher' on type 'Microsoft.Dynamics.CRM.msdyn_actual'." },
+      error: {
+        code: '0x80060888',
+        message: "Could not find a property named 'msdyn_voucher' on type 'Microsoft.Dynamics.CRM.msdyn_actual'.",
+      },
     });
   });
 
   it('returns the row with Prefer: return=representation', async () => {
-    const res = await patch(`msdyn_actuals(${ACTUAL})?$select=msdyn_externalreferenceid`, { msdyn_externalreferenceid: 'V-2' }, {
-      'If-Match': '*',
-      Prefer: 'return=representation',
-    });
+    const res = await patch(
+      `msdyn_actuals(${ACTUAL})?$select=msdyn_externalreferenceid`,
+      { msdyn_externalreferenceid: 'V-2' },
+      {
+        'If-Match': '*',
+        Prefer: 'return=representation',
+      },
+    );
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ msdyn_externalreferenceid: 'V-2', msdyn_actualid: ACTUAL });
   });
@@ -118,19 +127,25 @@ describe('retrieving rows (stand-in for Dataverse)', () => {
   });
 
   it('expands a single-valued navigation property with its own $select', async () => {
-    const body = (await (await call(`msdyn_actuals(${ACTUAL})?$select=msdyn_amount&$expand=msdyn_Invoice($select=invoicenumber)`)).json()) as Record<string, unknown>;
+    const body = (await (
+      await call(`msdyn_actuals(${ACTUAL})?$select=msdyn_amount&$expand=msdyn_Invoice($select=invoicenumber)`)
+    ).json()) as Record<string, unknown>;
     expect(body.msdyn_Invoice).toMatchObject({ invoicenumber: 'INV-01001', invoiceid: INVOICE });
     expect(body.msdyn_Invoice).not.toHaveProperty('totalamount');
   });
 
   it('filters with eq/and, case-insensitively as Dataverse compares text, and counts', async () => {
-    const body = (await (await call(`transactioncurrencies?$select=isocurrencycode&$filter=isocurrencycode eq 'usd'&$count=true`)).json()) as {
+    const body = (await (
+      await call(`transactioncurrencies?$select=isocurrencycode&$filter=isocurrencycode eq 'usd'&$count=true`)
+    ).json()) as {
       value: { isocurrencycode: string }[];
       '@odata.count': number;
     };
     expect(body.value.map((c) => c.isocurrencycode)).toEqual(['USD']);
     expect(body['@odata.count']).toBe(1);
-    const byLookup = (await (await call(`msdyn_actuals?$filter=_msdyn_invoice_value eq ${INVOICE} and msdyn_description ne null`)).json()) as { value: unknown[] };
+    const byLookup = (await (
+      await call(`msdyn_actuals?$filter=_msdyn_invoice_value eq ${INVOICE} and msdyn_description ne null`)
+    ).json()) as { value: unknown[] };
     expect(byLookup.value).toHaveLength(1);
   });
 
@@ -139,7 +154,10 @@ describe('retrieving rows (stand-in for Dataverse)', () => {
     expect(first.headers.get('Preference-Applied')).toBe('odata.maxpagesize=2');
     const page1 = (await first.json()) as { value: unknown[]; '@odata.nextLink': string };
     expect(page1.value).toHaveLength(2);
-    const page2 = (await (await fetch(page1['@odata.nextLink'], { headers: { Prefer: 'odata.maxpagesize=2' } })).json()) as Record<string, unknown>;
+    const page2 = (await (await fetch(page1['@odata.nextLink'], { headers: { Prefer: 'odata.maxpagesize=2' } })).json()) as Record<
+      string,
+      unknown
+    >;
     expect(page2.value).toHaveLength(1);
     expect(page2).not.toHaveProperty('@odata.nextLink');
   });
@@ -157,7 +175,11 @@ describe('retrieving rows (stand-in for Dataverse)', () => {
 
 describe('creating and deleting rows (stand-in for Dataverse)', () => {
   it('creates with POST, answering 204 and OData-EntityId, or 201 with the row when asked', async () => {
-    const plain = await call('accounts', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ accountnumber: 'US-002' }) });
+    const plain = await call('accounts', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ accountnumber: 'US-002' }),
+    });
     expect(plain.status).toBe(204);
     expect(plain.headers.get('OData-EntityId')).toMatch(new RegExp(`^${dv.apiUrl.replace(/[$.]/g, '\\$&')}accounts\\([0-9a-f-]{36}\\)$`));
     const shown = await call('accounts', {

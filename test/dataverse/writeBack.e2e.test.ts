@@ -36,7 +36,13 @@ describe('end to end: confirmed, imported, posted, written back onto msdyn_actua
   beforeAll(async () => {
     rt = await testRuntime();
     dv = await startDataverseSimulator({
-      seed: { msdyn_actuals: allActuals.map((a) => ({ msdyn_actualid: a.actualId, msdyn_billingstatus: CUSTOMER_INVOICE_POSTED, msdyn_amount: Number(a.amount) })) },
+      seed: {
+        msdyn_actuals: allActuals.map((a) => ({
+          msdyn_actualid: a.actualId,
+          msdyn_billingstatus: CUSTOMER_INVOICE_POSTED,
+          msdyn_amount: Number(a.amount),
+        })),
+      },
     });
   });
   afterAll(async () => {
@@ -45,15 +51,23 @@ describe('end to end: confirmed, imported, posted, written back onto msdyn_actua
     await dv.close();
   });
 
-  it('writes every posted actual\'s voucher and accounting date back, once each, in $batch requests, creating nothing', async () => {
+  it("writes every posted actual's voucher and accounting date back, once each, in $batch requests, creating nothing", async () => {
     for (const p of proposals) {
       await syncInvoiceProposal.handler(JSON.stringify(p.invoice), serviceBusContext());
       for (const a of p.actuals) await syncActuals.handler(JSON.stringify(a), serviceBusContext());
     }
     await importFromStaging.handler(timer, serviceBusContext());
     for (const [i, p] of proposals.entries()) {
-      const body = JSON.stringify(postingFor(p.actuals, { voucher: `VOU-WB-${i}`, accountingDate: `2026-11-2${i}`, accountingCurrency: p.invoice.currency }));
-      const request = httpRequest({ method: 'POST', url: 'http://x', params: { legalEntity: p.invoice.legalEntity, proposalId: p.invoice.proposalId }, headers: signedHeaders(body), body });
+      const body = JSON.stringify(
+        postingFor(p.actuals, { voucher: `VOU-WB-${i}`, accountingDate: `2026-11-2${i}`, accountingCurrency: p.invoice.currency }),
+      );
+      const request = httpRequest({
+        method: 'POST',
+        url: 'http://x',
+        params: { legalEntity: p.invoice.legalEntity, proposalId: p.invoice.proposalId },
+        headers: signedHeaders(body),
+        body,
+      });
       expect(((await recordPosting.handler(request, serviceBusContext())) as HttpResponseInit).status).toBe(200);
     }
 

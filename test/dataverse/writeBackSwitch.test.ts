@@ -20,7 +20,10 @@ const ACTUAL = 'ac000000-0000-4000-8000-000000000001';
 
 describe('where the write-back goes and how it signs in', () => {
   it('takes a token for {DATAVERSE_URL}/.default from an https environment URL', () => {
-    expect(dataverseEndpoint('https://contoso.crm.dynamics.com/')).toEqual({ serverUrl: 'https://contoso.crm.dynamics.com', tokenScope: 'https://contoso.crm.dynamics.com/.default' });
+    expect(dataverseEndpoint('https://contoso.crm.dynamics.com/')).toEqual({
+      serverUrl: 'https://contoso.crm.dynamics.com',
+      tokenScope: 'https://contoso.crm.dynamics.com/.default',
+    });
   });
 
   it('sends no token to a plain-http loopback address (the Dataverse Web API stand-in)', () => {
@@ -47,7 +50,9 @@ describe('the token on the wire (Dataverse Web API stand-in)', () => {
 
   it('sends the bearer token from the token source, and none without one', async () => {
     dv = await startDataverseSimulator({ seed: { msdyn_actuals: [{ msdyn_actualid: ACTUAL }] } });
-    await new ActualUpdates({ serverUrl: dv.url, token: async () => 'token-from-identity' }).apply([{ actualId: ACTUAL, columns: { msdyn_externalreferenceid: 'V' } }]);
+    await new ActualUpdates({ serverUrl: dv.url, token: async () => 'token-from-identity' }).apply([
+      { actualId: ACTUAL, columns: { msdyn_externalreferenceid: 'V' } },
+    ]);
     await new ActualUpdates({ serverUrl: dv.url }).apply([{ actualId: ACTUAL, columns: { msdyn_externalreferenceid: 'V' } }]);
     expect(dv.requests.map((r) => r.headers.authorization)).toEqual(['Bearer token-from-identity', undefined]);
   });
@@ -65,7 +70,9 @@ describe('without DATAVERSE_URL everything works as today', () => {
     const sample = JSON.parse(readFileSync(join(root, 'local.settings.sample.json'), 'utf8')).Values as Record<string, string>;
     expect(sample.DATAVERSE_URL).toBe('');
     expect(isDisabled('writeBackAccounting', sample)).toBe(true);
-    const disabled = bicepAppSettingExpressions(readFileSync(join(root, 'infra/app/function.bicep'), 'utf8'))['AzureWebJobs.writeBackAccounting.Disabled']!;
+    const disabled = bicepAppSettingExpressions(readFileSync(join(root, 'infra/app/function.bicep'), 'utf8'))[
+      'AzureWebJobs.writeBackAccounting.Disabled'
+    ]!;
     expect(evaluateBicepValue(disabled, { dataverseUrl: '' })).toBe('true');
     expect(evaluateBicepValue(disabled, { dataverseUrl: 'https://contoso.crm.dynamics.com' })).toBe('false');
   });
@@ -81,7 +88,9 @@ describe('without DATAVERSE_URL everything works as today', () => {
   it('if run anyway, the function fails with a configuration error naming the settings, so the message is neither completed nor quarantined', async () => {
     const before = (await rt.quarantine.list(QUEUES.accountingUpdates)).length;
     const body = { actualId: ACTUAL, voucher: 'V', accountingDate: '2026-11-21' };
-    await expect(writeBackAccounting.handler(JSON.stringify(body), serviceBusContext())).rejects.toThrow(/DATAVERSE_URL is not set.*AzureWebJobs\.writeBackAccounting\.Disabled=true/);
+    await expect(writeBackAccounting.handler(JSON.stringify(body), serviceBusContext())).rejects.toThrow(
+      /DATAVERSE_URL is not set.*AzureWebJobs\.writeBackAccounting\.Disabled=true/,
+    );
     expect((await rt.quarantine.list(QUEUES.accountingUpdates)).length).toBe(before);
   });
 });

@@ -52,7 +52,10 @@ describe('azd preprovision: no environment without the posting secret', () => {
 
   it('lets a valid secret, or one kept in Key Vault on purpose, through', () => {
     expect(runHook({ POSTING_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET }).code).toBe(0);
-    expect(runHook({ POSTING_WEBHOOK_SECRET_IN_KEY_VAULT: 'true' })).toMatchObject({ code: 0, output: expect.stringContaining('kept as it is in Key Vault') });
+    expect(runHook({ POSTING_WEBHOOK_SECRET_IN_KEY_VAULT: 'true' })).toMatchObject({
+      code: 0,
+      output: expect.stringContaining('kept as it is in Key Vault'),
+    });
   });
 
   it('applies the same rule as the app, without repeating the value', () => {
@@ -84,11 +87,14 @@ describe('timer schedules in Azure: the host resolves %SETTING% itself and knows
   const parameters = JSON.parse(read('infra/main.parameters.json')) as { parameters: Record<string, { value: string }> };
   const appSettings = bicepBlock(read('infra/app/function.bicep'), 'var appSettings =') ?? '';
 
-  it.each(timers.map((t) => [t.name, t.scheduleSetting] as const))('%s: the Bicep sets %s from a parameter whose default is the config default', (_, setting) => {
-    const param = new RegExp(`^\\s*${setting}:\\s*(\\w+)\\s*$`, 'm').exec(appSettings)?.[1];
-    expect(param, `function.bicep sets no ${setting} from a parameter`).toBeDefined();
-    const configDefault = settingsSchema.shape[setting].parse(undefined);
-    expect(main).toContain(`param ${param} string = '${configDefault}'`);
-    expect(parameters.parameters[param!]?.value).toBe(`\${${setting}=${configDefault}}`);
-  });
+  it.each(timers.map((t) => [t.name, t.scheduleSetting] as const))(
+    '%s: the Bicep sets %s from a parameter whose default is the config default',
+    (_, setting) => {
+      const param = new RegExp(`^\\s*${setting}:\\s*(\\w+)\\s*$`, 'm').exec(appSettings)?.[1];
+      expect(param, `function.bicep sets no ${setting} from a parameter`).toBeDefined();
+      const configDefault = settingsSchema.shape[setting].parse(undefined);
+      expect(main).toContain(`param ${param} string = '${configDefault}'`);
+      expect(parameters.parameters[param!]?.value).toBe(`\${${setting}=${configDefault}}`);
+    },
+  );
 });

@@ -256,7 +256,11 @@ describe('azd files', () => {
       parameters: Record<string, { value: unknown }>;
     };
     const declared = params(get('infra/main.bicep'));
-    for (const name of Object.keys(file.parameters)) expect(declared.map((d) => d.name), name).toContain(name);
+    for (const name of Object.keys(file.parameters))
+      expect(
+        declared.map((d) => d.name),
+        name,
+      ).toContain(name);
     for (const d of declared.filter((p) => !p.hasDefault)) expect(Object.keys(file.parameters), d.name).toContain(d.name);
     expect(file.parameters.environmentName?.value).toBe('${AZURE_ENV_NAME}');
     expect(file.parameters.location?.value).toBe('${AZURE_LOCATION}');

@@ -42,7 +42,8 @@ export function evaluateBicepValue(expression: string, params: Readonly<Record<s
 }
 
 /** What an unresolved reference looks like: the platform leaves the text as it is. */
-export const UNRESOLVED_KEY_VAULT_REFERENCE = '@Microsoft.KeyVault(SecretUri=https://kv-example.vault.azure.net/secrets/posting-webhook-secret)';
+export const UNRESOLVED_KEY_VAULT_REFERENCE =
+  '@Microsoft.KeyVault(SecretUri=https://kv-example.vault.azure.net/secrets/posting-webhook-secret)';
 
 /**
  * The app settings infra/app/function.bicep gives the site, with example values for its
@@ -92,14 +93,25 @@ export function invoker(app: string, start: ColdStart) {
     return r;
   };
   const context = (name: string, triggerMetadata: Record<string, unknown> = {}) =>
-    new functions.InvocationContext({ functionName: name, invocationId: randomBytes(8).toString('hex'), triggerMetadata, logHandler: () => {} });
+    new functions.InvocationContext({
+      functionName: name,
+      invocationId: randomBytes(8).toString('hex'),
+      triggerMetadata,
+      logHandler: () => {},
+    });
   return {
     /** A Service Bus delivery, its body already parsed from JSON as the worker does. */
     deliver: (name: string, body: unknown, messageId: string) =>
       registration(name).callback(body, context(name, { messageId, deliveryCount: 1, enqueuedTimeUtc: new Date().toISOString() })),
     tick: (name: string) =>
-      registration(name).callback({ isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } }, context(name)),
-    http: async (name: string, init: { method: string; path: string; params: Record<string, string>; body?: string; headers?: Record<string, string> }) => {
+      registration(name).callback(
+        { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } },
+        context(name),
+      ),
+    http: async (
+      name: string,
+      init: { method: string; path: string; params: Record<string, string>; body?: string; headers?: Record<string, string> },
+    ) => {
       const request = new functions.HttpRequest({
         method: init.method,
         url: `https://func-api-example.azurewebsites.net/api/${init.path}`,

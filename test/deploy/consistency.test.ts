@@ -97,9 +97,7 @@ describe('deployment consistency: a drifted copy is caught', () => {
   });
 
   it('reports a queue added to QUEUES but not to the Bicep', () => {
-    expect(queuesMissingFromBicep(serviceBusBicep, definitions, [...queueConstants, 'project-contracts'])).toEqual([
-      'project-contracts',
-    ]);
+    expect(queuesMissingFromBicep(serviceBusBicep, definitions, [...queueConstants, 'project-contracts'])).toEqual(['project-contracts']);
   });
 
   it('reports an app setting renamed in the Bicep, both ways', () => {
@@ -121,9 +119,7 @@ describe('deployment consistency: a drifted copy is caught', () => {
   });
 
   it('reports a Service Bus connection the Bicep does not configure', () => {
-    const drifted: DefinitionLike[] = [
-      { kind: 'serviceBus', name: 'x', queueName: 'project-actuals', connection: 'OtherBus' },
-    ];
+    const drifted: DefinitionLike[] = [{ kind: 'serviceBus', name: 'x', queueName: 'project-actuals', connection: 'OtherBus' }];
     expect(serviceBusConnectionSettingsMissing(functionBicep, drifted)).toEqual([
       'OtherBus__fullyQualifiedNamespace',
       'OtherBus__credential',
@@ -132,10 +128,7 @@ describe('deployment consistency: a drifted copy is caught', () => {
   });
 
   it('reports a Flex-deprecated setting added to the Bicep', () => {
-    const drifted = functionBicep.replace(
-      'var appSettings = {',
-      "var appSettings = {\n  FUNCTIONS_WORKER_RUNTIME: 'node'",
-    );
+    const drifted = functionBicep.replace('var appSettings = {', "var appSettings = {\n  FUNCTIONS_WORKER_RUNTIME: 'node'");
     expect(flexDeprecatedSettings(drifted)).toEqual(['FUNCTIONS_WORKER_RUNTIME']);
     expect(unknownAppSettings(drifted, schemaKeys)).toEqual(['FUNCTIONS_WORKER_RUNTIME']);
   });

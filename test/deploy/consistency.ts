@@ -31,8 +31,7 @@ export const HOST_LEVEL_SETTINGS: Readonly<Record<string, string>> = {
  * docs/deploy.md (the deploy test checks that the name appears there).
  */
 export const NOT_SET_BY_BICEP: Readonly<Record<string, string>> = {
-  AzureWebJobsStorage:
-    'connection-string form, for Azurite locally; Azure uses the identity-based AzureWebJobsStorage__* settings',
+  AzureWebJobsStorage: 'connection-string form, for Azurite locally; Azure uses the identity-based AzureWebJobsStorage__* settings',
   ServiceBusConnection:
     'connection-string form, for the emulator or a SAS-enabled namespace; Azure uses the identity-based ServiceBusConnection__* settings',
 };
@@ -100,9 +99,7 @@ function endOfString(text: string, start: number): number {
 export function bicepBlock(text: string, declaration: string): string | undefined {
   const source = stripBicepComments(text);
   // An optional condition (`= if (...) {`) may sit between the declaration and the bracket.
-  const at = source.search(
-    new RegExp(`${escapeRegExp(declaration)}\\s*(?:if\\s*\\((?:[^()]|\\([^()]*\\))*\\)\\s*)?[\\[{]`),
-  );
+  const at = source.search(new RegExp(`${escapeRegExp(declaration)}\\s*(?:if\\s*\\((?:[^()]|\\([^()]*\\))*\\)\\s*)?[\\[{]`));
   if (at === -1) return undefined;
   const open = source.slice(at + declaration.length).search(/[[{]/) + at + declaration.length;
   let depth = 0;
@@ -202,9 +199,7 @@ export function schemaSettingsMissingFromBicep(
 /** Schedule settings named by timer functions that the Bicep does not set. */
 export function timerSettingsMissingFromBicep(functionBicep: string, definitions: readonly DefinitionLike[]): string[] {
   const set = new Set(bicepAppSettingNames(functionBicep));
-  const wanted = definitions
-    .filter((d) => d.kind === 'timer')
-    .map((d) => d.scheduleSetting ?? `(${d.name} has no scheduleSetting)`);
+  const wanted = definitions.filter((d) => d.kind === 'timer').map((d) => d.scheduleSetting ?? `(${d.name} has no scheduleSetting)`);
   return unique(wanted.filter((s) => !set.has(s)));
 }
 
@@ -213,10 +208,7 @@ export function timerSettingsMissingFromBicep(functionBicep: string, definitions
  * (`{connection}__fullyQualifiedNamespace`, `__credential`, `__clientId`) that the
  * Bicep does not set.
  */
-export function serviceBusConnectionSettingsMissing(
-  functionBicep: string,
-  definitions: readonly DefinitionLike[],
-): string[] {
+export function serviceBusConnectionSettingsMissing(functionBicep: string, definitions: readonly DefinitionLike[]): string[] {
   const set = new Set(bicepAppSettingNames(functionBicep));
   const wanted = definitions
     .filter((d) => d.kind === 'serviceBus')

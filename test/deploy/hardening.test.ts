@@ -49,5 +49,4 @@ describe('infra/ hardening and diagnostic settings', () => {
     expect(sb).toMatch(/logs:\s*sku == 'Premium' \? concat\(operationalLogs, premiumAuditLogs\) : operationalLogs/);
     expect(bicepBlock(sb, 'var premiumAuditLogs =')).toMatch(/'RuntimeAuditLogs'/);
   });
-
 });

@@ -24,10 +24,29 @@ const root = join(__dirname, '..', '..');
 const zipPath = join(root, 'dist-package', 'app.zip');
 
 /** Top-level entries allowed in the package. */
-const ALLOWED = [/^host\.json$/, /^package\.json$/, /^package-lock\.json$/, /^\.funcignore$/, /^dist\/functions\//, /^dist\/shared\//, /^node_modules\//];
+const ALLOWED = [
+  /^host\.json$/,
+  /^package\.json$/,
+  /^package-lock\.json$/,
+  /^\.funcignore$/,
+  /^dist\/functions\//,
+  /^dist\/shared\//,
+  /^node_modules\//,
+];
 
 type Lock = {
-  packages: Record<string, { version?: string; dev?: boolean; optional?: boolean; devOptional?: boolean; link?: boolean; dependencies?: Record<string, string>; devDependencies?: Record<string, string> }>;
+  packages: Record<
+    string,
+    {
+      version?: string;
+      dev?: boolean;
+      optional?: boolean;
+      devOptional?: boolean;
+      link?: boolean;
+      dependencies?: Record<string, string>;
+      devDependencies?: Record<string, string>;
+    }
+  >;
 };
 
 let zip: ZipFile;
@@ -82,7 +101,10 @@ describe('npm run package', () => {
 
   it('contains no dev dependencies', () => {
     for (const dev of ['vitest', 'azurite', 'typescript']) {
-      expect(zip.names.some((n) => n.startsWith(`node_modules/${dev}/`)), dev).toBe(false);
+      expect(
+        zip.names.some((n) => n.startsWith(`node_modules/${dev}/`)),
+        dev,
+      ).toBe(false);
     }
     const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as Lock;
     const devOnly = Object.entries(lock.packages)
@@ -138,12 +160,16 @@ describe('npm run package', () => {
     expect(Object.entries(shipped.packages).filter(([, p]) => p.dev)).toEqual([]);
     const packageRoot = /^node_modules\/(?:@[^/]+\/)?[^/]+(?:\/node_modules\/(?:@[^/]+\/)?[^/]+)*\/package\.json$/;
     const inZip = new Map(
-      zip.names.filter((n) => packageRoot.test(n)).map((n) => [n.replace(/\/package\.json$/, ''), (JSON.parse(zip.read(n).toString('utf8')) as { version?: string }).version]),
+      zip.names
+        .filter((n) => packageRoot.test(n))
+        .map((n) => [n.replace(/\/package\.json$/, ''), (JSON.parse(zip.read(n).toString('utf8')) as { version?: string }).version]),
     );
     const locked = Object.entries(shipped.packages).filter(([path]) => path.startsWith('node_modules/'));
     expect(locked.length).toBeGreaterThan(0);
     // Every locked package at its locked version (optional ones only where installed), and nothing else.
-    expect(locked.filter(([path, p]) => inZip.get(path) !== p.version && !(p.optional && !inZip.has(path))).map(([path]) => path)).toEqual([]);
+    expect(locked.filter(([path, p]) => inZip.get(path) !== p.version && !(p.optional && !inZip.has(path))).map(([path]) => path)).toEqual(
+      [],
+    );
     expect([...inZip.keys()].filter((path) => !shipped.packages[path])).toEqual([]);
   });
 
@@ -178,12 +204,18 @@ describe('Azure cold start of the package (worker stand-in: a recording @azure/f
 
   it('registers every function with the settings the Bicep gives the site and the Key Vault reference unresolved', () => {
     const settings = siteAppSettings();
-    expect(settings.POSTING_WEBHOOK_SECRET).toMatch(/^@Microsoft\.KeyVault\(SecretUri=https:\/\/kv-example\.vault\.azure\.net\/secrets\/posting-webhook-secret\)$/);
+    expect(settings.POSTING_WEBHOOK_SECRET).toMatch(
+      /^@Microsoft\.KeyVault\(SecretUri=https:\/\/kv-example\.vault\.azure\.net\/secrets\/posting-webhook-secret\)$/,
+    );
     useAppSettings(settings);
     const start = coldStart(app);
     expect(start.loadErrors).toEqual([]);
     expect(start.registrations.map((r) => r.name).sort()).toEqual(functionDefinitions.map((d) => d.name).sort());
-    expect(start.errorLog).toEqual([expect.stringMatching(/^CONFIGURATION ERROR: POSTING_WEBHOOK_SECRET is an unresolved Key Vault reference.*every other function runs$/)]);
+    expect(start.errorLog).toEqual([
+      expect.stringMatching(
+        /^CONFIGURATION ERROR: POSTING_WEBHOOK_SECRET is an unresolved Key Vault reference.*every other function runs$/,
+      ),
+    ]);
     // The host resolves each %SETTING% from the site's settings, with no defaults: each must be there and valid.
     const schedules = start.registrations.map(triggerOf).filter((t) => t.type === 'timerTrigger');
     expect(schedules).toHaveLength(functionDefinitions.filter((d) => d.kind === 'timer').length);
@@ -195,19 +227,35 @@ describe('Azure cold start of the package (worker stand-in: a recording @azure/f
   });
 
   it('with the reference unresolved, answers the posting callback 503 problem+json naming the setting, and still processes a Service Bus message', async () => {
-    useAppSettings(runnableHere({ ...siteAppSettings(), POSTING_WEBHOOK_SECRET: UNRESOLVED_KEY_VAULT_REFERENCE }, inject('azuriteConnectionString')));
+    useAppSettings(
+      runnableHere({ ...siteAppSettings(), POSTING_WEBHOOK_SECRET: UNRESOLVED_KEY_VAULT_REFERENCE }, inject('azuriteConnectionString')),
+    );
     const run = invoker(app, coldStart(app));
     const p = proposalWithActuals({ proposalId: 'COLD-1', lines: 1 });
     await run.deliver('syncInvoiceProposal', p.invoice, 'cold-1');
-    const read = await run.http('getInvoiceProposal', { method: 'GET', path: 'invoice-proposals/usmf/COLD-1', params: { legalEntity: 'usmf', proposalId: 'COLD-1' } });
+    const read = await run.http('getInvoiceProposal', {
+      method: 'GET',
+      path: 'invoice-proposals/usmf/COLD-1',
+      params: { legalEntity: 'usmf', proposalId: 'COLD-1' },
+    });
     expect(read).toMatchObject({ status: 200, body: { proposalId: 'COLD-1' } });
 
     const body = JSON.stringify(postingFor(p.actuals));
-    const posted = await run.http('recordPosting', { method: 'POST', path: 'invoice-proposals/usmf/COLD-1/posted', params: { legalEntity: 'usmf', proposalId: 'COLD-1' }, body, headers: signedHeaders(body) });
+    const posted = await run.http('recordPosting', {
+      method: 'POST',
+      path: 'invoice-proposals/usmf/COLD-1/posted',
+      params: { legalEntity: 'usmf', proposalId: 'COLD-1' },
+      body,
+      headers: signedHeaders(body),
+    });
     expect(posted).toEqual({
       status: 503,
       contentType: 'application/problem+json',
-      body: expect.objectContaining({ type: `${PROBLEM_BASE}misconfigured`, status: 503, detail: expect.stringContaining('POSTING_WEBHOOK_SECRET is an unresolved Key Vault reference') }),
+      body: expect.objectContaining({
+        type: `${PROBLEM_BASE}misconfigured`,
+        status: 503,
+        detail: expect.stringContaining('POSTING_WEBHOOK_SECRET is an unresolved Key Vault reference'),
+      }),
     });
   });
 
@@ -221,9 +269,19 @@ describe('Azure cold start of the package (worker stand-in: a recording @azure/f
     for (const [i, a] of p.actuals.entries()) await run.deliver('syncActuals', a, `cold-2-${i}`);
     await run.tick('importFromStaging');
     const body = JSON.stringify(postingFor(p.actuals));
-    const posted = await run.http('recordPosting', { method: 'POST', path: 'invoice-proposals/usmf/COLD-2/posted', params: { legalEntity: 'usmf', proposalId: 'COLD-2' }, body, headers: signedHeaders(body) });
+    const posted = await run.http('recordPosting', {
+      method: 'POST',
+      path: 'invoice-proposals/usmf/COLD-2/posted',
+      params: { legalEntity: 'usmf', proposalId: 'COLD-2' },
+      body,
+      headers: signedHeaders(body),
+    });
     expect(posted.status).toBe(200);
-    const read = await run.http('getInvoiceProposal', { method: 'GET', path: 'invoice-proposals/usmf/COLD-2', params: { legalEntity: 'usmf', proposalId: 'COLD-2' } });
+    const read = await run.http('getInvoiceProposal', {
+      method: 'GET',
+      path: 'invoice-proposals/usmf/COLD-2',
+      params: { legalEntity: 'usmf', proposalId: 'COLD-2' },
+    });
     expect(read.body).toMatchObject({ proposalId: 'COLD-2', status: 'Posted' });
   });
 });

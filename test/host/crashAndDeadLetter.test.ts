@@ -109,14 +109,21 @@ describe('local dead-lettering', () => {
 
   it('a timer run missed while the host was down runs at start-up with isPastDue', async () => {
     const seen: boolean[] = [];
-    const nightly: FunctionDefinition = { kind: 'timer', name: 'nightly', scheduleSetting: 'IMPORT_SCHEDULE', handler: async (timer) => void seen.push(timer.isPastDue) };
+    const nightly: FunctionDefinition = {
+      kind: 'timer',
+      name: 'nightly',
+      scheduleSetting: 'IMPORT_SCHEDULE',
+      handler: async (timer) => void seen.push(timer.isPastDue),
+    };
     const env = testEnvironment({ PORT: '0', IMPORT_SCHEDULE: '0 0 3 * * *' });
     host = await startLocalHost({ root: ROOT, env, extraFunctions: [nightly], log: () => {} });
     await host.stop();
     // Pretend the host was down over the 03:00 run.
     const status = tableClient(readSettings(env), 'localTimers');
     const row = await status.getEntity('timer', 'nightly');
-    await status.updateEntity({ partitionKey: 'timer', rowKey: 'nightly', next: new Date(Date.now() - 60_000).toISOString() }, 'Merge', { etag: row.etag });
+    await status.updateEntity({ partitionKey: 'timer', rowKey: 'nightly', next: new Date(Date.now() - 60_000).toISOString() }, 'Merge', {
+      etag: row.etag,
+    });
     host = await startLocalHost({ root: ROOT, env, extraFunctions: [nightly], log: () => {} });
     await until('the missed run', async () => seen.length > 0);
     expect(seen).toEqual([true]);
@@ -150,7 +157,12 @@ describe('local timers', () => {
         events.push(`end ${n}`);
       },
     };
-    host = await startLocalHost({ root: ROOT, env: testEnvironment({ PORT: '0', IMPORT_SCHEDULE: '0 0 0 1 1 *' }), extraFunctions: [slow], log: () => {} });
+    host = await startLocalHost({
+      root: ROOT,
+      env: testEnvironment({ PORT: '0', IMPORT_SCHEDULE: '0 0 0 1 1 *' }),
+      extraFunctions: [slow],
+      log: () => {},
+    });
     await adminCall(host.url, 'slowTimer', '');
     await until('the first run', async () => events.includes('start 1'));
     await adminCall(host.url, 'slowTimer', '');

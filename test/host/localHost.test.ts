@@ -8,7 +8,11 @@ import { adminCall, spawnHost, until, type HostProcess } from '../support/hostPr
 import { postingFor, signedHeaders } from '../support/posting';
 import { testEnvironment } from '../support/runtime';
 
-const json = async (res: Response) => ({ status: res.status, type: res.headers.get('content-type'), body: (await res.json().catch(() => undefined)) as any });
+const json = async (res: Response) => ({
+  status: res.status,
+  type: res.headers.get('content-type'),
+  body: (await res.json().catch(() => undefined)) as any,
+});
 
 describe('npm start (the real local host, driven over HTTP)', () => {
   it('serves /api within 30 s with embedded Azurite and nothing else, keeps data on disk, and stops cleanly on SIGTERM', async () => {
@@ -16,7 +20,11 @@ describe('npm start (the real local host, driven over HTTP)', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'azurite-'));
     const started = Date.now();
     const host = await spawnHost(
-      { AzureWebJobsStorage: `UseDevelopmentStorage=true;DevelopmentStorageProxyUri=http://127.0.0.1:${azuritePort}`, LOCAL_DATA_DIR: dataDir, TABLE_PREFIX: '' },
+      {
+        AzureWebJobsStorage: `UseDevelopmentStorage=true;DevelopmentStorageProxyUri=http://127.0.0.1:${azuritePort}`,
+        LOCAL_DATA_DIR: dataDir,
+        TABLE_PREFIX: '',
+      },
       { entry: 'npm-start', readyWithinMs: 30_000 },
     );
     try {
@@ -24,7 +32,11 @@ describe('npm start (the real local host, driven over HTTP)', () => {
       expect(Date.now() - started).toBeLessThan(30_000);
       expect(host.output()).toContain('(Azurite: embedded)');
       const missing = await json(await fetch(`${host.url}/api/invoice-proposals/usmf/PINV-404`));
-      expect(missing).toMatchObject({ status: 404, type: 'application/problem+json', body: { detail: 'proposal PINV-404 of legal entity usmf does not exist' } });
+      expect(missing).toMatchObject({
+        status: 404,
+        type: 'application/problem+json',
+        body: { detail: 'proposal PINV-404 of legal entity usmf does not exist' },
+      });
       expect(await host.kill('SIGTERM')).toEqual({ code: 0, signal: null });
     } finally {
       await host.kill('SIGTERM'); // a failed assertion must not leave the host and its Azurite running
@@ -58,7 +70,11 @@ describe('local host: routes, admin call, timers, keys', () => {
     expect(view.body.lines).toHaveLength(3);
 
     const body = JSON.stringify(postingFor(p.actuals));
-    const posted = await fetch(`${host.url}/api/invoice-proposals/usmf/HOST-1/posted`, { method: 'POST', headers: signedHeaders(body), body });
+    const posted = await fetch(`${host.url}/api/invoice-proposals/usmf/HOST-1/posted`, {
+      method: 'POST',
+      headers: signedHeaders(body),
+      body,
+    });
     expect(posted.status).toBe(200);
     const actual = await json(await fetch(`${host.url}/api/actuals/usmf/${encodeURIComponent(p.actuals[0]!.actualId)}`));
     expect(actual.body).toMatchObject({ status: 'Processed', billingStatus: 'CustomerInvoicePosted' });
@@ -79,7 +95,10 @@ describe('local host: routes, admin call, timers, keys', () => {
     await adminCall(host.url, 'syncInvoiceProposal', p.invoice);
     await adminCall(host.url, 'syncActuals', p.actuals[0]);
     expect((await adminCall(host.url, 'importFromStaging', '')).status).toBe(202);
-    await until('lines', async () => (await json(await fetch(`${host.url}/api/invoice-proposals/usmf/HOST-2`))).body?.status === 'LinesCreated');
+    await until(
+      'lines',
+      async () => (await json(await fetch(`${host.url}/api/invoice-proposals/usmf/HOST-2`))).body?.status === 'LinesCreated',
+    );
   });
 });
 
@@ -90,7 +109,9 @@ describe('local host with LOCAL_FUNCTION_KEY', () => {
       const denied = await json(await fetch(`${host.url}/api/invoice-proposals/usmf/P-1`));
       expect(denied).toMatchObject({ status: 401, type: 'application/problem+json', body: { field: 'x-functions-key' } });
       expect((await fetch(`${host.url}/api/invoice-proposals/usmf/P-1?code=local-key-123`)).status).toBe(404);
-      expect((await fetch(`${host.url}/api/invoice-proposals/usmf/P-1`, { headers: { 'x-functions-key': 'local-key-123' } })).status).toBe(404);
+      expect((await fetch(`${host.url}/api/invoice-proposals/usmf/P-1`, { headers: { 'x-functions-key': 'local-key-123' } })).status).toBe(
+        404,
+      );
       expect((await adminCall(host.url, 'syncActuals', '{}')).status).toBe(401);
       expect((await adminCall(host.url, 'syncActuals', '{}', { 'x-functions-key': 'local-key-123' })).status).toBe(202);
     } finally {

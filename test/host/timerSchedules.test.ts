@@ -19,9 +19,9 @@ describe('timer schedules as %SETTING% binding expressions', () => {
   });
 
   it('name the setting when it does not exist', () => {
-    expect(() => resolveAppSettingReferences('%PURGE_SCHEDULE%', readSettings({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' }))).toThrow(
-      '%PURGE_SCHEDULE%: app setting PURGE_SCHEDULE is not set',
-    );
+    expect(() =>
+      resolveAppSettingReferences('%PURGE_SCHEDULE%', readSettings({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' })),
+    ).toThrow('%PURGE_SCHEDULE%: app setting PURGE_SCHEDULE is not set');
   });
 });
 
@@ -34,10 +34,25 @@ describe('local host: a bad schedule stops that timer alone', () => {
   it('logs the timer as not scheduled and runs everything else', async () => {
     const lines: string[] = [];
     const runs: string[] = [];
-    const broken: FunctionDefinition = { kind: 'timer', name: 'brokenTimer', scheduleSetting: 'DISPATCH_SCHEDULE', handler: async () => void runs.push('broken') };
-    const working: FunctionDefinition = { kind: 'timer', name: 'workingTimer', scheduleSetting: 'IMPORT_SCHEDULE', handler: async () => void runs.push('working') };
+    const broken: FunctionDefinition = {
+      kind: 'timer',
+      name: 'brokenTimer',
+      scheduleSetting: 'DISPATCH_SCHEDULE',
+      handler: async () => void runs.push('broken'),
+    };
+    const working: FunctionDefinition = {
+      kind: 'timer',
+      name: 'workingTimer',
+      scheduleSetting: 'IMPORT_SCHEDULE',
+      handler: async () => void runs.push('working'),
+    };
     const env = testEnvironment({ PORT: '0', IMPORT_SCHEDULE: '0 0 0 1 1 *', DISPATCH_SCHEDULE: 'every minute' });
-    host = await startLocalHost({ root: ROOT, env, extraFunctions: [broken, working], log: (level, fn, message) => lines.push(`${level} ${fn}: ${message}`) });
+    host = await startLocalHost({
+      root: ROOT,
+      env,
+      extraFunctions: [broken, working],
+      log: (level, fn, message) => lines.push(`${level} ${fn}: ${message}`),
+    });
     expect(lines.filter((l) => l.startsWith('error brokenTimer: not scheduled:'))).toHaveLength(1);
     await adminCall(host.url, 'workingTimer', '');
     await until('the working timer', async () => runs.includes('working'));

@@ -35,7 +35,14 @@ import {
 type Env = Record<string, string>;
 
 function batchMessages(tag: string, sizes: number[]) {
-  const proposals = sizes.map((lines, i) => proposalWithActuals({ proposalId: `${tag}-${i}-${lines}`, lines, legalEntity: i % 2 ? 'DEMF' : 'usmf', currency: i % 2 ? 'EUR' : 'USD' }));
+  const proposals = sizes.map((lines, i) =>
+    proposalWithActuals({
+      proposalId: `${tag}-${i}-${lines}`,
+      lines,
+      legalEntity: i % 2 ? 'DEMF' : 'usmf',
+      currency: i % 2 ? 'EUR' : 'USD',
+    }),
+  );
   const messages: Message[] = proposals.flatMap((p) => [headerMessage(p.invoice), ...p.actuals.map(actualMessage)]);
   return { proposals, messages };
 }
@@ -66,7 +73,11 @@ describe('concurrency: pipeline steps in separate processes over the same tables
 
     // concurrency 1 makes the processes walk the shards in the same order: they collide on every proposal.
     const runs = await runWorkersTogether(
-      [{ cmd: 'import', concurrency: 1 }, { cmd: 'import', concurrency: 1 }, { cmd: 'import', concurrency: 4 }],
+      [
+        { cmd: 'import', concurrency: 1 },
+        { cmd: 'import', concurrency: 1 },
+        { cmd: 'import', concurrency: 4 },
+      ],
       rt.env,
     );
     for (const r of runs) expect(r.signal, r.stderr).toBeNull();
@@ -74,7 +85,9 @@ describe('concurrency: pipeline steps in separate processes over the same tables
     // A run that loses every optimistic retry throws (Service Bus / the timer runs it again); at least one must finish.
     expect(succeeded.length, JSON.stringify(runs.map((r) => r.error ?? r.result))).toBeGreaterThanOrEqual(1);
     const written = succeeded.reduce((n, r) => n + (r.result as { linesWritten: number }).linesWritten, 0);
-    console.log(`concurrent imports: ${runs.length} processes, ${succeeded.length} finished, ${written} line writes planned for ${proposals.reduce((n, p) => n + p.actuals.length, 0)} lines`);
+    console.log(
+      `concurrent imports: ${runs.length} processes, ${succeeded.length} finished, ${written} line writes planned for ${proposals.reduce((n, p) => n + p.actuals.length, 0)} lines`,
+    );
 
     // Whatever the processes left undone, the next run finishes; a run after that has nothing to do.
     await importFromStaging(rt, quiet);
@@ -87,7 +100,9 @@ describe('concurrency: pipeline steps in separate processes over the same tables
     expect(orphanLines(state)).toEqual([]);
     const lines = lineRowsByProposal(state.proposals);
     for (const p of proposals) {
-      const pk = state.proposals.find((r) => isHeaderRow(r.rowKey) && (r.json as { invoice: ConfirmedInvoice }).invoice.proposalId === p.invoice.proposalId)!.partitionKey;
+      const pk = state.proposals.find(
+        (r) => isHeaderRow(r.rowKey) && (r.json as { invoice: ConfirmedInvoice }).invoice.proposalId === p.invoice.proposalId,
+      )!.partitionKey;
       expect(lines.get(pk) ?? 0, `line rows of ${p.invoice.proposalId}`).toBe(p.actuals.length);
     }
   });
@@ -96,7 +111,13 @@ describe('concurrency: pipeline steps in separate processes over the same tables
     const p = proposalWithActuals({ proposalId: 'same-actual', lines: 3 });
     const [a1, a2, a3] = p.actuals as [Actual, Actual, Actual];
     // a3 arrives in versions 1..4; only version 4 counts, and the header's totals follow it.
-    const a3Versions = [1, 2, 3, 4].map((version) => ({ ...a3, version, amount: `${100 + version}.00`, price: `${100 + version}.00`, quantity: '1' }));
+    const a3Versions = [1, 2, 3, 4].map((version) => ({
+      ...a3,
+      version,
+      amount: `${100 + version}.00`,
+      price: `${100 + version}.00`,
+      quantity: '1',
+    }));
     const detail = formatMoney(sumMoney([a1.amount, a2.amount, a3Versions[3]!.amount]));
     const header = { ...p.invoice, detailAmount: detail, totalAmount: detail };
     const copies: Message[] = [
@@ -139,7 +160,9 @@ describe('concurrency: pipeline steps in separate processes over the same tables
     }));
     const actuals = p.actuals.map(actualMessage);
     const headers = versions.map(headerMessage);
-    const files = [headers, [...headers].reverse(), [headers[2]!, headers[5]!, headers[0]!, headers[3]!, headers[1]!, headers[4]!]].map(messageFile);
+    const files = [headers, [...headers].reverse(), [headers[2]!, headers[5]!, headers[0]!, headers[3]!, headers[1]!, headers[4]!]].map(
+      messageFile,
+    );
     await Promise.all(actuals.map((m) => deliver(rt, m)));
     const children = files.map((file) => startWorker({ cmd: 'deliver', file, parallel: 3 }, rt.env));
     await Promise.all(children.map((c) => c.ready));
@@ -151,7 +174,10 @@ describe('concurrency: pipeline steps in separate processes over the same tables
     const results = await Promise.all(children.map((c) => c.done));
     for (const r of results) expect(r.code, r.error ?? r.stderr).toBe(0);
     const outcomes = results.map((r) => r.result as Record<string, number>);
-    expect(outcomes.reduce((n, o) => n + (o.stale ?? 0), 0), 'lower versions arriving after a higher one are stale').toBeGreaterThan(0);
+    expect(
+      outcomes.reduce((n, o) => n + (o.stale ?? 0), 0),
+      'lower versions arriving after a higher one are stale',
+    ).toBeGreaterThan(0);
     await importFromStaging(rt, quiet);
 
     expect(await violations(rt, [...actuals, ...headers])).toEqual([]);

@@ -140,7 +140,8 @@ interface BatchSpec {
   overlap: boolean;
 }
 
-const rarely = (weight: number) => fc.oneof({ weight: 100 - weight, arbitrary: fc.constant(false) }, { weight, arbitrary: fc.constant(true) });
+const rarely = (weight: number) =>
+  fc.oneof({ weight: 100 - weight, arbitrary: fc.constant(false) }, { weight, arbitrary: fc.constant(true) });
 const time = fc.nat(999);
 const copies = fc.array(time, { minLength: 1, maxLength: 3 });
 
@@ -177,7 +178,11 @@ function proposalArb(lineCount: fc.Arbitrary<number>) {
       tax: fc.constantFrom('0.00', '12.34', '-1.00', '0.000001'),
       lines: fc.array(line, { minLength: n, maxLength: n }),
       headerSent: fc.oneof({ weight: 19, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
-      revisions: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.constant(2) }),
+      revisions: fc.oneof(
+        { weight: 6, arbitrary: fc.constant(0) },
+        { weight: 3, arbitrary: fc.constant(1) },
+        { weight: 1, arbitrary: fc.constant(2) },
+      ),
       followRevisions: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
       lateLine: rarely(30),
       headerSends: fc.array(copies, { minLength: 3, maxLength: 3 }),
@@ -212,7 +217,10 @@ function batchArb(proposal: fc.Arbitrary<ProposalSpec>, maxProposals: number, wa
       proposals: fc.array(proposal, { minLength: 1, maxLength: maxProposals }),
       others: fc.array(other, { maxLength: 1 }),
       wanderers: fc.array(wanderer, { maxLength: wanderers ? 2 : 0 }),
-      posts: fc.oneof({ weight: 3, arbitrary: fc.array(time, { maxLength: 0 }) }, { weight: 1, arbitrary: fc.array(fc.integer({ min: 300, max: 999 }), { minLength: 1, maxLength: 2 }) }),
+      posts: fc.oneof(
+        { weight: 3, arbitrary: fc.array(time, { maxLength: 0 }) },
+        { weight: 1, arbitrary: fc.array(fc.integer({ min: 300, max: 999 }), { minLength: 1, maxLength: 2 }) },
+      ),
       stepImports: rarely(30),
       imports: fc.array(time, { maxLength: 2 }),
       wave: fc.integer({ min: 1, max: 4 }),
@@ -223,11 +231,15 @@ function batchArb(proposal: fc.Arbitrary<ProposalSpec>, maxProposals: number, wa
 
 /** Mostly tiny proposals (fast), sometimes a dozen lines. */
 const smallBatch = batchArb(
-  proposalArb(fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 0, max: 4 }) }, { weight: 1, arbitrary: fc.integer({ min: 5, max: 12 }) })),
+  proposalArb(
+    fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 0, max: 4 }) }, { weight: 1, arbitrary: fc.integer({ min: 5, max: 12 }) }),
+  ),
   3,
 );
 /** One proposal of more than 100 lines: its lines take several table transactions. */
-const largeBatch = batchArb(proposalArb(fc.integer({ min: 101, max: 250 })), 1, false).map((b) => Object.assign(b, { posts: [], stepImports: false }));
+const largeBatch = batchArb(proposalArb(fc.integer({ min: 101, max: 250 })), 1, false).map((b) =>
+  Object.assign(b, { posts: [], stepImports: false }),
+);
 
 /* ---------------------------------------------------------------- from spec to messages */
 
@@ -257,7 +269,9 @@ function buildBatch(b: BatchSpec, tag: string): { messages: Message[]; sends: Se
   const sends: Send[] = [];
   const add = (message: Message, at: number[], spellings: readonly Spelling[] = []) => {
     messages.push(message);
-    at.forEach((t, i) => sends.push({ at: t, seq: sends.length, message, spelling: spellings[i % Math.max(1, spellings.length)] ?? 'plain' }));
+    at.forEach((t, i) =>
+      sends.push({ at: t, seq: sends.length, message, spelling: spellings[i % Math.max(1, spellings.length)] ?? 'plain' }),
+    );
   };
   const proposalOf = (i: number) => b.proposals[i % b.proposals.length]!;
   // A wanderer counts on the proposal its last version names (the header expects it there).
@@ -316,13 +330,28 @@ function buildBatch(b: BatchSpec, tag: string): { messages: Message[]; sends: Se
         ...(p.corrective ? { correctsProposalId: `${tag}-orig${i}` } : {}),
       };
     };
-    if (p.headerSent) for (let v = 1; v <= p.revisions + 1; v++) add(headerMessage(header(v)), v === p.revisions + 1 ? late(p.lines.length - 1, p.headerSends[v - 1]!) : p.headerSends[v - 1]!);
+    if (p.headerSent)
+      for (let v = 1; v <= p.revisions + 1; v++)
+        add(headerMessage(header(v)), v === p.revisions + 1 ? late(p.lines.length - 1, p.headerSends[v - 1]!) : p.headerSends[v - 1]!);
   });
   b.wanderers.forEach((w, k) => {
     const actualId = guid(tag, k);
     const version = (v: number, to: number | null, amount: string): Actual => {
       if (to === null) {
-        return { actualId, legalEntity: 'usmf', transactionType: 'Cost', transactionClassification: 'Time', billingType: 'Chargeable', projectId: `PRJ-${tag}`, contractId: 'PC-1', customerAccount: 'CUST-1', amount, currency: 'USD', documentDate: '2026-11-10', version: v };
+        return {
+          actualId,
+          legalEntity: 'usmf',
+          transactionType: 'Cost',
+          transactionClassification: 'Time',
+          billingType: 'Chargeable',
+          projectId: `PRJ-${tag}`,
+          contractId: 'PC-1',
+          customerAccount: 'CUST-1',
+          amount,
+          currency: 'USD',
+          documentDate: '2026-11-10',
+          version: v,
+        };
       }
       const i = to % b.proposals.length;
       const p = proposalOf(i);
@@ -350,7 +379,8 @@ function buildBatch(b: BatchSpec, tag: string): { messages: Message[]; sends: Se
       const other = version(w.conflict.at + 1, w.conflict.target, w.amounts[w.conflict.at]!);
       const primary = version(w.conflict.at + 1, w.targets[w.conflict.at]!, w.amounts[w.conflict.at]!);
       // Another content under the same version: another proposal or type, or (same target) another classification.
-      const content = JSON.stringify(other) === JSON.stringify(primary) ? { ...other, transactionClassification: 'Expense' as const } : other;
+      const content =
+        JSON.stringify(other) === JSON.stringify(primary) ? { ...other, transactionClassification: 'Expense' as const } : other;
       add({ ...actualMessage(content), copy: 'b' }, w.conflictSends, w.spellings);
     }
   });
@@ -363,7 +393,9 @@ function buildBatch(b: BatchSpec, tag: string): { messages: Message[]; sends: Se
         transactionType: o.transactionType,
         transactionClassification: 'Expense',
         billingType: o.billingType,
-        ...(o.namesProposal && b.proposals.length ? { proposalId: ids(tag, 0, b.proposals[0]!).proposalId, invoiceId: `inv-${tag}-0` } : {}),
+        ...(o.namesProposal && b.proposals.length
+          ? { proposalId: ids(tag, 0, b.proposals[0]!).proposalId, invoiceId: `inv-${tag}-0` }
+          : {}),
         projectId: `PRJ-${tag}`,
         contractId: 'PC-1',
         customerAccount: 'CUST-1',
@@ -403,7 +435,9 @@ const sendName = (s: Send) => `${messageName(s.message)}${s.spelling === 'plain'
 function describeBatch(b: BatchSpec): string {
   const tag = 'T';
   const { sends } = buildBatch(b, tag);
-  const out = [`batch: ${b.proposals.length} proposal(s), ${b.others.length} other actual(s), waves of ${b.wave}${b.overlap ? ', imports overlap deliveries' : ''}`];
+  const out = [
+    `batch: ${b.proposals.length} proposal(s), ${b.others.length} other actual(s), waves of ${b.wave}${b.overlap ? ', imports overlap deliveries' : ''}`,
+  ];
   b.proposals.forEach((p, i) => {
     const { proposalId, actualId } = ids(tag, i, p);
     const lines = p.lines.map((l, j) => {
@@ -416,22 +450,31 @@ function describeBatch(b: BatchSpec): string {
         (lines.length > 12 ? `, ${lines.length} lines` : `: [${lines.join('; ')}]`),
     );
   });
-  b.others.forEach((o, k) => out.push(`  usmf/${tag}-O${k} ${o.transactionType} ${o.billingType} ${o.amount} v1..v${o.versions}${o.namesProposal ? ' (names P0)' : ''}`));
+  b.others.forEach((o, k) =>
+    out.push(
+      `  usmf/${tag}-O${k} ${o.transactionType} ${o.billingType} ${o.amount} v1..v${o.versions}${o.namesProposal ? ' (names P0)' : ''}`,
+    ),
+  );
   b.wanderers.forEach((w, k) => {
     const to = (t: number | null) => (t === null ? 'Cost' : `P${t % b.proposals.length}`);
     const conflict = w.conflict ? `, v${w.conflict.at + 1} also as ${to(w.conflict.target)}` : '';
     out.push(`  wanderer ${guid(tag, k)}: ${w.targets.map((t, v) => `v${v + 1} ${to(t)} ${w.amounts[v]}`).join(' → ')}${conflict}`);
   });
   if (b.stepImports) out.push('  an import runs inside every actual delivery');
-  const steps = script(b, sends).map((s) => (s.kind === 'import' ? 'IMPORT' : s.kind === 'post' ? 'POST' : s.sends.map(sendName).join(' + ')));
-  out.push(`  script: ${steps.length > 60 ? `${steps.slice(0, 60).join(' | ')} | … ${steps.length - 60} more steps` : steps.join(' | ')} | final IMPORT`);
+  const steps = script(b, sends).map((s) =>
+    s.kind === 'import' ? 'IMPORT' : s.kind === 'post' ? 'POST' : s.sends.map(sendName).join(' + '),
+  );
+  out.push(
+    `  script: ${steps.length > 60 ? `${steps.slice(0, 60).join(' | ')} | … ${steps.length - 60} more steps` : steps.join(' | ')} | final IMPORT`,
+  );
   return out.join('\n');
 }
 
 /* ---------------------------------------------------------------- running and comparing */
 
 /** Every actual id of a batch, as the register keys it. */
-const actualIdsOf = (messages: readonly Message[]) => [...new Set(messages.flatMap((m) => (m.kind === 'actual' ? [normalisedActual(m.body).actualId] : [])))].sort();
+const actualIdsOf = (messages: readonly Message[]) =>
+  [...new Set(messages.flatMap((m) => (m.kind === 'actual' ? [normalisedActual(m.body).actualId] : [])))].sort();
 
 /** This batch's rows (its proposal partitions start with the tag; its actuals are read by id): headers, parked actuals, lines, register. */
 async function batchState(rt: Runtime, tag: string, actualIds: readonly string[]) {
@@ -442,7 +485,10 @@ async function batchState(rt: Runtime, tag: string, actualIds: readonly string[]
     Promise.all(actualIds.map(async (id) => (await rt.register.get(id))?.value ?? null)),
     rt.quarantine.list(),
   ]);
-  const quarantine = quarantined.filter((q) => q.raw.includes(tag) || actualIds.some((id) => q.raw.toLowerCase().includes(id))).map((q) => `${q.source}: ${q.reason}`).sort();
+  const quarantine = quarantined
+    .filter((q) => q.raw.includes(tag) || actualIds.some((id) => q.raw.toLowerCase().includes(id)))
+    .map((q) => `${q.source}: ${q.reason}`)
+    .sort();
   return { proposals, actuals, quarantine };
 }
 
@@ -452,13 +498,16 @@ const stagingRows = (rt: Runtime): Promise<Row[]> => tableRows(rt, 'staging');
 async function inLanes(arb: fc.Arbitrary<BatchSpec>, runs: number, laneCount: number, params: fc.Parameters<[BatchSpec]> = {}) {
   const results = await Promise.allSettled(
     Array.from({ length: laneCount }, (_, lane) =>
-      fc.assert(fc.asyncProperty(arb, (b) => converges(b, lanes[lane]!)), {
-        numRuns: Math.ceil(runs / laneCount),
-        // Each shrink step is a whole batch against Azurite: cap the time, and report the smallest counterexample
-        // found by then rather than be killed by the test timeout with none.
-        plugins: [fc.interruptAfterTimeLimit(TIME_LIMIT_MS, { failOnInterrupt: true }) as fc.Plugin<[BatchSpec]>],
-        ...params,
-      }),
+      fc.assert(
+        fc.asyncProperty(arb, (b) => converges(b, lanes[lane]!)),
+        {
+          numRuns: Math.ceil(runs / laneCount),
+          // Each shrink step is a whole batch against Azurite: cap the time, and report the smallest counterexample
+          // found by then rather than be killed by the test timeout with none.
+          plugins: [fc.interruptAfterTimeLimit(TIME_LIMIT_MS, { failOnInterrupt: true }) as fc.Plugin<[BatchSpec]>],
+          ...params,
+        },
+      ),
     ),
   );
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -466,8 +515,23 @@ async function inLanes(arb: fc.Arbitrary<BatchSpec>, runs: number, laneCount: nu
 }
 
 const stats = {
-  batches: 0, large: 0, messages: 0, deliveries: 0, duplicates: 0, reordered: 0, imports: 0, concurrentDeliveries: 0, lines: 0,
-  moves: 0, conflicts: 0, respelled: 0, stepImports: 0, postedBatches: 0, postings: 0, refused: 0, outcomes: {} as Record<string, number>,
+  batches: 0,
+  large: 0,
+  messages: 0,
+  deliveries: 0,
+  duplicates: 0,
+  reordered: 0,
+  imports: 0,
+  concurrentDeliveries: 0,
+  lines: 0,
+  moves: 0,
+  conflicts: 0,
+  respelled: 0,
+  stepImports: 0,
+  postedBatches: 0,
+  postings: 0,
+  refused: 0,
+  outcomes: {} as Record<string, number>,
 };
 
 let lanes: { canonical: Runtime; shuffled: Runtime }[] = [];
@@ -479,7 +543,16 @@ async function postAll(rt: Runtime, b: BatchSpec, tag: string): Promise<void> {
     b.proposals.map(async (p, i) => {
       const view = await readProposal(rt, p.legalEntity, ids(tag, i, p).proposalId);
       if (view?.status !== 'LinesCreated') return;
-      const result = await recordPosting(rt, view.legalEntity, view.proposalId, postingFor(view.lines.map((l) => ({ actualId: l.actualId, amount: l.amount })), { voucher: `VOU-${view.proposalId}`.slice(0, 50) }), quiet);
+      const result = await recordPosting(
+        rt,
+        view.legalEntity,
+        view.proposalId,
+        postingFor(
+          view.lines.map((l) => ({ actualId: l.actualId, amount: l.amount })),
+          { voucher: `VOU-${view.proposalId}`.slice(0, 50) },
+        ),
+        quiet,
+      );
       if (result.kind === 'posted') stats.postings++;
     }),
   );
@@ -500,16 +573,21 @@ async function billedOnce(rt: Runtime, b: BatchSpec, tag: string, refused: reado
     if (!h || (h.status !== 'LinesCreated' && h.status !== 'Posted') || !h.activeBuild) continue;
     for (const { line } of part.builds.get(h.activeBuild) ?? []) {
       lineOf.set(line.actual.actualId, [...(lineOf.get(line.actual.actualId) ?? []), pk]);
-      if (refusedContent.has(JSON.stringify(line.actual))) problems.push(`${pk}: line ${line.lineNumber} is a refused version of ${line.actual.actualId}@${line.actual.version}`);
+      if (refusedContent.has(JSON.stringify(line.actual)))
+        problems.push(`${pk}: line ${line.lineNumber} is a refused version of ${line.actual.actualId}@${line.actual.version}`);
     }
   }
   for (const [id, on] of lineOf) if (on.length > 1) problems.push(`actual ${id} is a line of ${on.join(' and ')}`);
   const sent = await (rt.sender as TableOutbound).read();
   const postingsOf = new Map<string, Set<string>>();
   for (const m of sent.filter((m) => m.body.proposalId.includes(tag))) {
-    postingsOf.set(m.body.actualId, (postingsOf.get(m.body.actualId) ?? new Set()).add(`${m.body.legalEntity}/${m.body.proposalId} ${m.body.customerInvoiceId}`));
+    postingsOf.set(
+      m.body.actualId,
+      (postingsOf.get(m.body.actualId) ?? new Set()).add(`${m.body.legalEntity}/${m.body.proposalId} ${m.body.customerInvoiceId}`),
+    );
   }
-  for (const [id, from] of postingsOf) if (from.size > 1) problems.push(`actual ${id} got accounting updates from ${[...from].join(' and ')}`);
+  for (const [id, from] of postingsOf)
+    if (from.size > 1) problems.push(`actual ${id} got accounting updates from ${[...from].join(' and ')}`);
   return problems;
 }
 
@@ -544,15 +622,20 @@ async function converges(b: BatchSpec, { canonical, shuffled }: { canonical: Run
       continue;
     }
     if (step.sends.length > 1) stats.concurrentDeliveries += step.sends.length;
-    await Promise.all(step.sends.map(async (send) => {
-      // An import between two steps of the delivery, at the step this delivery's number picks.
-      const at = ['decided', 'takenDown', 'registered'][(send.seq / 3) % 3];
-      const onStep = b.stepImports && send.seq % 3 === 0 ? async (s: string) => void (s === at && (stats.stepImports++, await importFromStaging(shuffled, quiet))) : undefined;
-      const outcome = await deliver(shuffled, send.message, { spelling: send.spelling, ...(onStep ? { onStep } : {}) });
-      if (send.spelling !== 'plain') stats.respelled++;
-      if (outcome.kind === 'quarantined' && send.message.kind === 'actual') refused.push(send.message.body);
-      stats.outcomes[outcome.kind] = (stats.outcomes[outcome.kind] ?? 0) + 1;
-    }));
+    await Promise.all(
+      step.sends.map(async (send) => {
+        // An import between two steps of the delivery, at the step this delivery's number picks.
+        const at = ['decided', 'takenDown', 'registered'][(send.seq / 3) % 3];
+        const onStep =
+          b.stepImports && send.seq % 3 === 0
+            ? async (s: string) => void (s === at && (stats.stepImports++, await importFromStaging(shuffled, quiet)))
+            : undefined;
+        const outcome = await deliver(shuffled, send.message, { spelling: send.spelling, ...(onStep ? { onStep } : {}) });
+        if (send.spelling !== 'plain') stats.respelled++;
+        if (outcome.kind === 'quarantined' && send.message.kind === 'actual') refused.push(send.message.body);
+        stats.outcomes[outcome.kind] = (stats.outcomes[outcome.kind] ?? 0) + 1;
+      }),
+    );
     // A new header version must never leave lines on show that no longer fit it (even with an import in flight).
     if (step.sends.some((s) => s.message.kind === 'header' && s.message.body.version > 1)) {
       const broken = await allOrNothing(shuffled, b, tag);
@@ -564,7 +647,10 @@ async function converges(b: BatchSpec, { canonical, shuffled }: { canonical: Run
   const broken = await billedOnce(shuffled, b, tag, refused);
   if (broken.length) throw new Error(`at the end:\n  ${broken.join('\n  ')}`);
   const left = await stagingRows(shuffled);
-  expect(left.filter((r) => String(r.rowKey).includes(`|${tag}`)), 'nothing of this batch stays staged after the final import').toEqual([]);
+  expect(
+    left.filter((r) => String(r.rowKey).includes(`|${tag}`)),
+    'nothing of this batch stays staged after the final import',
+  ).toEqual([]);
 
   stats.batches++;
   stats.messages += messages.length;
@@ -594,7 +680,9 @@ async function converges(b: BatchSpec, { canonical, shuffled }: { canonical: Run
   const conflicted = b.wanderers.some((w) => w.conflict);
   // Quarantine depends on order only for a version with two contents (a late copy is merely stale): compared otherwise.
   if (!conflicted) expect(got.quarantine, 'the same messages are refused, for the same reasons').toEqual(want.quarantine);
-  expect(got.proposals, 'proposal partitions (headers, parked actuals, departures, lines) equal the canonical run, row for row').toEqual(want.proposals);
+  expect(got.proposals, 'proposal partitions (headers, parked actuals, departures, lines) equal the canonical run, row for row').toEqual(
+    want.proposals,
+  );
   expect(got.actuals, 'the actual register equals the canonical run').toEqual(want.actuals);
   stats.lines += got.proposals.filter((r) => r.rowKey.startsWith('line|')).length;
 
@@ -614,9 +702,11 @@ async function allOrNothing(rt: Runtime, b: BatchSpec, tag: string): Promise<str
       const { proposalId } = ids(tag, i, p);
       const view = await readProposal(rt, p.legalEntity, proposalId);
       if (!view || !view.lines.length) return;
-      if (view.lines.length !== view.transactionCount) problems.push(`${proposalId}: shows ${view.lines.length} of ${view.transactionCount} lines`);
+      if (view.lines.length !== view.transactionCount)
+        problems.push(`${proposalId}: shows ${view.lines.length} of ${view.transactionCount} lines`);
       const sum = sumMoney(view.lines.map((l) => l.amount));
-      if (sum !== parseMoney(view.detailAmount)) problems.push(`${proposalId}: lines sum to ${formatMoney(sum)}, detailAmount is ${view.detailAmount}`);
+      if (sum !== parseMoney(view.detailAmount))
+        problems.push(`${proposalId}: lines sum to ${formatMoney(sum)}, detailAmount is ${view.detailAmount}`);
     }),
   );
   return problems;
@@ -639,25 +729,34 @@ describe('convergence: any delivery order, any number of copies, interleaved imp
     await Promise.all(lanes.flatMap((l) => [l.canonical, l.shuffled]).map(dropTables));
   });
 
-  it(`converges to the canonical state for ${SMALL_RUNS} generated batches`, async () => {
-    const before = stats.batches;
-    await inLanes(smallBatch, SMALL_RUNS, LANES);
-    expect(stats.batches - before).toBeGreaterThanOrEqual(SMALL_RUNS);
-  }, TIME_LIMIT_MS + 60_000);
+  it(
+    `converges to the canonical state for ${SMALL_RUNS} generated batches`,
+    async () => {
+      const before = stats.batches;
+      await inLanes(smallBatch, SMALL_RUNS, LANES);
+      expect(stats.batches - before).toBeGreaterThanOrEqual(SMALL_RUNS);
+    },
+    TIME_LIMIT_MS + 60_000,
+  );
 
-  it(`converges for proposals of more than 100 lines (${LARGE_RUNS} generated batches)`, async () => {
-    const before = stats.batches;
-    // A shrink of a 250-line batch would take minutes: report the generated counterexample as it is.
-    await inLanes(largeBatch, LARGE_RUNS, Math.min(LARGE_RUNS, LANES), { endOnFailure: true });
-    stats.large += stats.batches - before;
-    expect(stats.batches - before).toBeGreaterThanOrEqual(LARGE_RUNS);
-  }, TIME_LIMIT_MS + 60_000);
+  it(
+    `converges for proposals of more than 100 lines (${LARGE_RUNS} generated batches)`,
+    async () => {
+      const before = stats.batches;
+      // A shrink of a 250-line batch would take minutes: report the generated counterexample as it is.
+      await inLanes(largeBatch, LARGE_RUNS, Math.min(LARGE_RUNS, LANES), { endOnFailure: true });
+      stats.large += stats.batches - before;
+      expect(stats.batches - before).toBeGreaterThanOrEqual(LARGE_RUNS);
+    },
+    TIME_LIMIT_MS + 60_000,
+  );
 
   it('ran at least 200 generated batches with duplicates, reordering, moves, conflicts, respellings, racing imports and postings', () => {
     expect(stats.batches).toBeGreaterThanOrEqual(200);
     expect(stats.duplicates).toBeGreaterThan(0);
     expect(stats.reordered).toBeGreaterThan(0);
-    for (const k of ['moves', 'conflicts', 'respelled', 'stepImports', 'postedBatches', 'postings', 'refused'] as const) expect(stats[k], k).toBeGreaterThan(0);
+    for (const k of ['moves', 'conflicts', 'respelled', 'stepImports', 'postedBatches', 'postings', 'refused'] as const)
+      expect(stats[k], k).toBeGreaterThan(0);
   });
 });
 
@@ -708,7 +807,11 @@ describe('convergence: the cases the generated batches found, pinned', () => {
     expect(posting.kind).toBe('conflict');
 
     await importFromStaging(rt, quiet);
-    expect((await readProposal(rt, 'usmf', 'totals-change'))!).toMatchObject({ status: 'AwaitingLines', reason: 'waiting for billed sales actuals: 2 of 3 staged', lines: [] });
+    expect((await readProposal(rt, 'usmf', 'totals-change'))!).toMatchObject({
+      status: 'AwaitingLines',
+      reason: 'waiting for billed sales actuals: 2 of 3 staged',
+      lines: [],
+    });
     await deliver(rt, actualMessage(a3));
     await importFromStaging(rt, quiet);
     const after = (await readProposal(rt, 'usmf', 'totals-change'))!;

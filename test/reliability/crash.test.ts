@@ -52,7 +52,11 @@ function prng(seed: number) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  return { next, int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)), pick: <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]! };
+  return {
+    next,
+    int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
+    pick: <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)]!,
+  };
 }
 
 interface Kill {
@@ -76,7 +80,9 @@ describe('crash safety: import processes killed with SIGKILL at random points', 
     rt = await isolatedRuntime();
   });
   afterAll(async () => {
-    console.log(`crash: seed ${SEED} (CRASH_SEED=${SEED} replays it), ${kills} import processes killed, ${completed} ran to the end before their kill point\n  ${log.join('\n  ')}`);
+    console.log(
+      `crash: seed ${SEED} (CRASH_SEED=${SEED} replays it), ${kills} import processes killed, ${completed} ran to the end before their kill point\n  ${log.join('\n  ')}`,
+    );
     spare?.child.kill('SIGKILL');
     if (rt) await dropTables(rt);
   });
@@ -107,7 +113,9 @@ describe('crash safety: import processes killed with SIGKILL at random points', 
       const view = await readProposal(rt, p.legalEntity, p.proposalId);
       if (!view || !view.lines.length) continue;
       expect(view.lines.length, `${when}: ${p.proposalId} shows part of its lines`).toBe(view.transactionCount);
-      expect(formatMoney(sumMoney(view.lines.map((l) => l.amount))), `${when}: ${p.proposalId} lines vs detailAmount`).toBe(formatMoney(sumMoney([view.detailAmount])));
+      expect(formatMoney(sumMoney(view.lines.map((l) => l.amount))), `${when}: ${p.proposalId} lines vs detailAmount`).toBe(
+        formatMoney(sumMoney([view.detailAmount])),
+      );
       expect(new Set(view.lines.map((l) => l.actualId)).size).toBe(view.lines.length);
     }
   }
@@ -126,14 +134,21 @@ describe('crash safety: import processes killed with SIGKILL at random points', 
       expect(view.status, `${when}: ${p.proposalId}`).toBe(p.status);
       if (p.status !== 'LinesCreated') continue;
       const amounts = new Map(p.actuals.map((a) => [a.actualId, a.amount]));
-      expect(view.lines.map((l) => `${l.actualId} ${l.amount}`).sort(), `${when}: ${p.proposalId} has each latest actual on exactly one line`).toEqual(
-        [...amounts].map(([id, amount]) => `${id} ${amount}`).sort(),
-      );
+      expect(
+        view.lines.map((l) => `${l.actualId} ${l.amount}`).sort(),
+        `${when}: ${p.proposalId} has each latest actual on exactly one line`,
+      ).toEqual([...amounts].map(([id, amount]) => `${id} ${amount}`).sort());
       const pk = proposalPartition(p.legalEntity, p.proposalId);
-      expect(state.proposals.filter((r) => r.partitionKey === pk && r.rowKey.startsWith('line|')), `${when}: ${p.proposalId} line rows`).toHaveLength(p.actuals.length);
+      expect(
+        state.proposals.filter((r) => r.partitionKey === pk && r.rowKey.startsWith('line|')),
+        `${when}: ${p.proposalId} line rows`,
+      ).toHaveLength(p.actuals.length);
     }
     expect(state.staging, `${when}: nothing stays staged`).toEqual([]);
-    expect(orphanLines(state).map((r) => r.rowKey), `${when}: no line row of a superseded build is left behind`).toEqual([]);
+    expect(
+      orphanLines(state).map((r) => r.rowKey),
+      `${when}: no line row of a superseded build is left behind`,
+    ).toEqual([]);
     expect(state.quarantine, `${when}: nothing refused`).toEqual([]);
   }
 
@@ -151,7 +166,10 @@ describe('crash safety: import processes killed with SIGKILL at random points', 
     // Kill before transaction 1..5 (0 would write nothing), until a run gets through.
     for (let round = 0; round < 6; round++) {
       const index = random.int(1, 5);
-      const killed = await killedImport({ label: `first build, before transaction #${index} of ${big.invoice.proposalId}`, job: { cmd: 'import', killAtBatch: { proposalIncludes: bigPk, index } } });
+      const killed = await killedImport({
+        label: `first build, before transaction #${index} of ${big.invoice.proposalId}`,
+        job: { cmd: 'import', killAtBatch: { proposalIncludes: bigPk, index } },
+      });
       await noHalfProposal(names, `after kill in round ${round}`);
       if (!killed) break;
     }
@@ -165,11 +183,18 @@ describe('crash safety: import processes killed with SIGKILL at random points', 
       const version = cycle + 1;
       const target = p.actuals[cycle % p.actuals.length]!;
       const revised: Actual = { ...target, version, quantity: '1', price: `${cycle}.25`, amount: `${cycle}.25` };
-      const latest = new Map(current.filter((m): m is Message & { kind: 'actual' } => m.kind === 'actual').map((m) => [m.body.actualId, m.body]));
+      const latest = new Map(
+        current.filter((m): m is Message & { kind: 'actual' } => m.kind === 'actual').map((m) => [m.body.actualId, m.body]),
+      );
       latest.set(revised.actualId, revised);
       const amounts = p.actuals.map((a) => latest.get(a.actualId)!.amount);
       const detail = formatMoney(sumMoney(amounts));
-      const header: ConfirmedInvoice = { ...p.invoice, version, detailAmount: detail, totalAmount: formatMoney(sumMoney([detail, p.invoice.totalTax])) };
+      const header: ConfirmedInvoice = {
+        ...p.invoice,
+        version,
+        detailAmount: detail,
+        totalAmount: formatMoney(sumMoney([detail, p.invoice.totalTax])),
+      };
       return [actualMessage(revised), headerMessage(header)];
     };
     for (let cycle = 1; kills < MIN_KILLS; cycle++) {
@@ -178,11 +203,27 @@ describe('crash safety: import processes killed with SIGKILL at random points', 
       for (const m of bump) await deliver(rt, m);
       current = [...current, ...bump];
       const candidates: Kill[] = [
-        { label: `rebuild ${cycle}: before transaction #${cycle % 3} of the big proposal`, job: { cmd: 'import', killAtBatch: { proposalIncludes: bigPk, index: cycle % 3 } } },
-        ...[random.int(1, 250)].map((n) => ({ label: `rebuild ${cycle}: while deleting the superseded build, before delete #${n}`, job: { cmd: 'import' as const, killAtRequest: { n, method: 'DELETE', urlIncludes: "RowKey='line|" } } })),
-        ...[random.int(1, 4)].map((n) => ({ label: `rebuild ${cycle}: right after transaction #${n} was applied, before its answer`, job: { cmd: 'import' as const, killAtRequest: { n, after: true, method: 'POST', urlIncludes: '$batch' } } })),
-        ...[random.int(1, 40)].map((n) => ({ label: `rebuild ${cycle}: at storage request #${n}`, job: { cmd: 'import' as const, killAtRequest: { n, after: random.next() < 0.5 } } })),
-        ...[random.int(20, 600)].map((ms) => ({ label: `rebuild ${cycle}: ${ms} ms after start`, job: { cmd: 'import' as const }, afterMs: ms })),
+        {
+          label: `rebuild ${cycle}: before transaction #${cycle % 3} of the big proposal`,
+          job: { cmd: 'import', killAtBatch: { proposalIncludes: bigPk, index: cycle % 3 } },
+        },
+        ...[random.int(1, 250)].map((n) => ({
+          label: `rebuild ${cycle}: while deleting the superseded build, before delete #${n}`,
+          job: { cmd: 'import' as const, killAtRequest: { n, method: 'DELETE', urlIncludes: "RowKey='line|" } },
+        })),
+        ...[random.int(1, 4)].map((n) => ({
+          label: `rebuild ${cycle}: right after transaction #${n} was applied, before its answer`,
+          job: { cmd: 'import' as const, killAtRequest: { n, after: true, method: 'POST', urlIncludes: '$batch' } },
+        })),
+        ...[random.int(1, 40)].map((n) => ({
+          label: `rebuild ${cycle}: at storage request #${n}`,
+          job: { cmd: 'import' as const, killAtRequest: { n, after: random.next() < 0.5 } },
+        })),
+        ...[random.int(20, 600)].map((ms) => ({
+          label: `rebuild ${cycle}: ${ms} ms after start`,
+          job: { cmd: 'import' as const },
+          afterMs: ms,
+        })),
       ];
       for (let round = 0; round < 2; round++) {
         const kill = round === 0 ? candidates[cycle % candidates.length]! : random.pick(candidates);
@@ -204,7 +245,10 @@ describe('crash safety: import processes killed with SIGKILL at random points', 
     // A new version with the same amount: a new build, the same totals; the old build's 3 rows are to be deleted.
     const revised = actualMessage({ ...p.actuals[1]!, version: 2, documentDate: '2026-11-27' });
     await deliver(rt, revised);
-    const killed = await killedImport({ label: 'pinned: before deleting the first row of the superseded build', job: { cmd: 'import', killAtRequest: { n: 1, method: 'DELETE', urlIncludes: "RowKey='line|" } } });
+    const killed = await killedImport({
+      label: 'pinned: before deleting the first row of the superseded build',
+      job: { cmd: 'import', killAtRequest: { n: 1, method: 'DELETE', urlIncludes: "RowKey='line|" } },
+    });
     expect(killed).toBe(true);
     await noHalfProposal([{ legalEntity: 'usmf', proposalId: 'CRASH-GC' }], 'after the pinned kill');
     const left = orphanLines(await snapshot(rt)).filter((r) => r.partitionKey === 'usmf|CRASH-GC');
@@ -282,7 +326,15 @@ describe('crash safety: deliveries of a moving actual killed between their steps
       for (const after of [false, true]) {
         const tag = `CR-${n}${after ? 'a' : 'b'}`;
         const { moved } = await onA(tag, 100 + 2 * n + (after ? 1 : 0));
-        if (await killedDelivery(tag, moved, { killAtRequest: { n, after } }, `move, at storage request #${n}${after ? ', after it was applied' : ''}`)) killed++;
+        if (
+          await killedDelivery(
+            tag,
+            moved,
+            { killAtRequest: { n, after } },
+            `move, at storage request #${n}${after ? ', after it was applied' : ''}`,
+          )
+        )
+          killed++;
       }
     }
     // A move makes 7 storage requests (register create: 409, register read, old proposal query, take down,
@@ -290,4 +342,3 @@ describe('crash safety: deliveries of a moving actual killed between their steps
     expect(killed).toBe(14);
   });
 });
-

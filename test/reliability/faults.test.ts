@@ -36,7 +36,6 @@ import {
 
 const SEED = Number(process.env.FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
-
 /** Short SDK retry delays, so a test with thousands of faults stays fast. */
 const retryOptions = { maxRetries: 3, retryDelayInMs: 2, maxRetryDelayInMs: 10 };
 
@@ -65,7 +64,13 @@ async function faultyRuntime(random: () => number, kinds: { sdk: FaultKind[]; th
 function thousandActuals(): Message[] {
   const sizes = [250, 150, 101, 100, 99, 80, 60, 40, 30, 20, 10, 5, 3, 1, 1];
   const proposals = sizes.map((lines, i) =>
-    proposalWithActuals({ proposalId: `F-${i}-${lines}`, lines, legalEntity: ['usmf', 'demf', 'gbsi'][i % 3]!, currency: ['USD', 'EUR', 'GBP'][i % 3]!, tax: i % 2 ? '1.50' : '0.00' }),
+    proposalWithActuals({
+      proposalId: `F-${i}-${lines}`,
+      lines,
+      legalEntity: ['usmf', 'demf', 'gbsi'][i % 3]!,
+      currency: ['USD', 'EUR', 'GBP'][i % 3]!,
+      tax: i % 2 ? '1.50' : '0.00',
+    }),
   );
   const others: Actual[] = Array.from({ length: 50 }, (_, k) => ({
     ...proposals[0]!.actuals[0]!,
@@ -74,16 +79,22 @@ function thousandActuals(): Message[] {
     amount: `${k}.10`,
   }));
   const revised = proposals.slice(0, 4).map((p) => headerMessage({ ...p.invoice, version: 2, description: 'revised' }));
-  const messages = [...proposals.flatMap((p) => [headerMessage(p.invoice), ...p.actuals.map(actualMessage)]), ...others.map(actualMessage), ...revised];
+  const messages = [
+    ...proposals.flatMap((p) => [headerMessage(p.invoice), ...p.actuals.map(actualMessage)]),
+    ...others.map(actualMessage),
+    ...revised,
+  ];
   expect(messages.filter((m) => m.kind === 'actual')).toHaveLength(1000);
   return messages;
 }
 
 async function inParallel<T>(items: readonly T[], limit: number, work: (t: T) => Promise<unknown>) {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
 }
 
 describe('storage faults injected into the SDK pipeline', () => {
@@ -110,7 +121,8 @@ describe('storage faults injected into the SDK pipeline', () => {
     };
     const p = proposalWithActuals({ proposalId: 'SDK-RETRY', lines: 3 });
     // A lost answer to a create that was applied makes the step see its own write: 'duplicate' is the right outcome then.
-    for (const m of [headerMessage(p.invoice), ...p.actuals.map(actualMessage)]) expect(['applied', 'duplicate']).toContain((await deliver(rt, m)).kind);
+    for (const m of [headerMessage(p.invoice), ...p.actuals.map(actualMessage)])
+      expect(['applied', 'duplicate']).toContain((await deliver(rt, m)).kind);
     await importFromStaging(rt, quiet);
     sdk.options.random = base;
     sdk.options.rate = 0;
@@ -125,7 +137,10 @@ describe('storage faults injected into the SDK pipeline', () => {
     runtimes.push(rt);
     const p = proposalWithActuals({ proposalId: 'THROWN', lines: 1 });
     thrown.options.rate = 1;
-    const error = await deliver(rt, headerMessage(p.invoice)).then(() => undefined, (e: unknown) => e);
+    const error = await deliver(rt, headerMessage(p.invoice)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error, 'the delivery failed with the storage error').toMatchObject({ statusCode: 503 });
     await expect(importFromStaging(rt, quiet)).rejects.toThrow();
     thrown.options.rate = 0;
@@ -141,7 +156,11 @@ describe('storage faults injected into the SDK pipeline', () => {
     const { rt, sdk } = await faultyRuntime(random, { sdk: ['race'], thrown: [] });
     runtimes.push(rt);
     const p = proposalWithActuals({ proposalId: 'RACE', lines: 120 });
-    const messages = [headerMessage(p.invoice), ...p.actuals.map(actualMessage), headerMessage({ ...p.invoice, version: 2, description: 'v2' })];
+    const messages = [
+      headerMessage(p.invoice),
+      ...p.actuals.map(actualMessage),
+      headerMessage({ ...p.invoice, version: 2, description: 'v2' }),
+    ];
     // Every other conditional header write meets a competing write first (deterministically).
     let flip = false;
     sdk.options.random = () => {

@@ -41,7 +41,8 @@ interface MessageCase {
   expect: Expectation;
 }
 
-const outcome = (c: { expect: Expectation }) => ('quarantined' in c.expect ? `quarantined, names ${c.expect.quarantined}` : 'accepted, reads back intact');
+const outcome = (c: { expect: Expectation }) =>
+  'quarantined' in c.expect ? `quarantined, names ${c.expect.quarantined}` : 'accepted, reads back intact';
 
 /** A billed sales actual of a proposal of its own (no header: it waits for it, visibly). */
 function billed(over: Record<string, unknown> = {}): Record<string, unknown> {
@@ -60,7 +61,12 @@ const text = (v: unknown) => () => JSON.stringify(v);
 const actualReadsBack = async (rt: Runtime, body: Actual) => {
   const view = await readActual(rt, body.legalEntity, body.actualId);
   expect(view, 'the actual can be read back by its own ids').toBeDefined();
-  expect(view).toMatchObject({ actualId: body.actualId, legalEntity: body.legalEntity.toLowerCase(), amount: body.amount, version: body.version });
+  expect(view).toMatchObject({
+    actualId: body.actualId,
+    legalEntity: body.legalEntity.toLowerCase(),
+    amount: body.amount,
+    version: body.version,
+  });
   if (view!.transactionType === 'BilledSales') {
     expect(view!.proposalId).toBe(body.proposalId);
     expect(view!.status).toBe('Pending');
@@ -114,15 +120,31 @@ const actualCases: MessageCase[] = [
       },
     },
   },
-  { name: 'a 300 KB body that is not JSON (kept raw, whole)', body: () => `{"actualId": "big", "x": "${'x'.repeat(300 * KB)}`, expect: { quarantined: 'body' } },
+  {
+    name: 'a 300 KB body that is not JSON (kept raw, whole)',
+    body: () => `{"actualId": "big", "x": "${'x'.repeat(300 * KB)}`,
+    expect: { quarantined: 'body' },
+  },
   // An emoji exactly where the kept raw text is cut into 30,000-character properties. (Kept under 64 KB: Azurite
   // itself decodes each 64 KB piece of a request body separately and so breaks multi-byte characters that
   // straddle two pieces, whatever the product does.)
-  { name: 'an emoji straddling two stored chunks of the raw text, not JSON', body: () => `{${'x'.repeat(29_998)}🙂${'y'.repeat(1000)}`, expect: { quarantined: 'body' } },
+  {
+    name: 'an emoji straddling two stored chunks of the raw text, not JSON',
+    body: () => `{${'x'.repeat(29_998)}🙂${'y'.repeat(1000)}`,
+    expect: { quarantined: 'body' },
+  },
   // money
-  { name: 'negative amount (a credit line) is accepted', body: text(billed({ amount: '-125.50', price: '-125.50', quantity: '1' })), expect: { accepted: actualReadsBack } },
+  {
+    name: 'negative amount (a credit line) is accepted',
+    body: text(billed({ amount: '-125.50', price: '-125.50', quantity: '1' })),
+    expect: { accepted: actualReadsBack },
+  },
   { name: '-0.00 is accepted', body: text(billed({ amount: '-0.00' })), expect: { accepted: actualReadsBack } },
-  { name: '15-digit amount with 6 decimals is accepted', body: text(billed({ amount: '999999999999999.999999' })), expect: { accepted: actualReadsBack } },
+  {
+    name: '15-digit amount with 6 decimals is accepted',
+    body: text(billed({ amount: '999999999999999.999999' })),
+    expect: { accepted: actualReadsBack },
+  },
   { name: '30-digit amount', body: text(billed({ amount: '123456789012345678901234567890' })), expect: { quarantined: 'amount' } },
   { name: '7 decimals', body: text(billed({ amount: '1.0000001' })), expect: { quarantined: 'amount' } },
   ...['1e3', '1,000.00', ' 1.00', '+1.00', '.5', '1.', '0x10', 'NaN', 'Infinity', '١٢٣', '00.5', '--1'].map((amount) => ({
@@ -152,17 +174,38 @@ const actualCases: MessageCase[] = [
   {
     name: 'constructor.prototype key (ignored, no pollution)',
     body: text({ constructor: { prototype: { polluted: true } }, ...billed() }),
-    expect: { accepted: async (rt, body) => (await actualReadsBack(rt, body), expect(({} as Record<string, unknown>).polluted).toBeUndefined()) },
+    expect: {
+      accepted: async (rt, body) => (await actualReadsBack(rt, body), expect(({} as Record<string, unknown>).polluted).toBeUndefined()),
+    },
   },
   {
     name: 'already-parsed body with an own __proto__ property (as a host may hand it over)',
     body: () => JSON.parse(`{"__proto__": {"polluted": true}, ${JSON.stringify(billed()).slice(1)}`),
-    expect: { accepted: async (rt, body) => (await actualReadsBack(rt, body), expect(({} as Record<string, unknown>).polluted).toBeUndefined()) },
+    expect: {
+      accepted: async (rt, body) => (await actualReadsBack(rt, body), expect(({} as Record<string, unknown>).polluted).toBeUndefined()),
+    },
   },
   { name: 'actualId "__proto__"', body: text(billed({ actualId: '__proto__' })), expect: { accepted: actualReadsBack } },
-  { name: 'actualId "constructor", proposalId "hasOwnProperty"', body: text(billed({ actualId: 'constructor', proposalId: 'hasOwnProperty' })), expect: { accepted: actualReadsBack } },
+  {
+    name: 'actualId "constructor", proposalId "hasOwnProperty"',
+    body: text(billed({ actualId: 'constructor', proposalId: 'hasOwnProperty' })),
+    expect: { accepted: actualReadsBack },
+  },
   // control characters, in every id
-  ...(['actualId', 'legalEntity', 'proposalId', 'invoiceId', 'projectId', 'contractId', 'customerAccount', 'taskId', 'resourceId', 'unit'] as const).flatMap((field) =>
+  ...(
+    [
+      'actualId',
+      'legalEntity',
+      'proposalId',
+      'invoiceId',
+      'projectId',
+      'contractId',
+      'customerAccount',
+      'taskId',
+      'resourceId',
+      'unit',
+    ] as const
+  ).flatMap((field) =>
     ['\u0000', '\n', '\u001f', '\u007f', '\u0085'].map((c) => ({
       name: `control character U+${c.charCodeAt(0).toString(16).padStart(4, '0')} in ${field}`,
       body: text(billed({ [field]: field === 'legalEntity' ? `u${c}` : `x${c}y` })),
@@ -172,29 +215,68 @@ const actualCases: MessageCase[] = [
   // `/ \ # ? '` and other strange characters in every id: accepted, and they never reach a key
   {
     name: `/ \\ # ? ' and friends in every id`,
-    body: text(billed({ actualId: `A${STRANGE}1`, proposalId: `P/\\#?'${seq}`, invoiceId: `I${STRANGE}`, projectId: STRANGE, contractId: STRANGE, customerAccount: STRANGE, taskId: STRANGE, unit: STRANGE })),
+    body: text(
+      billed({
+        actualId: `A${STRANGE}1`,
+        proposalId: `P/\\#?'${seq}`,
+        invoiceId: `I${STRANGE}`,
+        projectId: STRANGE,
+        contractId: STRANGE,
+        customerAccount: STRANGE,
+        taskId: STRANGE,
+        unit: STRANGE,
+      }),
+    ),
     expect: { accepted: actualReadsBack },
   },
   { name: `legal entity "/#?'"`, body: text(billed({ legalEntity: `/#?'` })), expect: { accepted: actualReadsBack } },
   { name: 'legal entity "ÜSMF" (lower-cased)', body: text(billed({ legalEntity: 'ÜSMF' })), expect: { accepted: actualReadsBack } },
-  { name: 'actualId of 100 slashes (the longest encoded key)', body: text(billed({ actualId: '/'.repeat(100), proposalId: '#'.repeat(20), legalEntity: '????' })), expect: { accepted: actualReadsBack } },
-  { name: 'actualId of 100 emoji halves and CJK', body: text(billed({ actualId: '漢🙂'.repeat(33) + '字' })), expect: { accepted: actualReadsBack } },
-  { name: 'actualId with a lone surrogate', body: text(billed({ actualId: 'lone\ud800surrogate' })), expect: { accepted: actualReadsBack } },
+  {
+    name: 'actualId of 100 slashes (the longest encoded key)',
+    body: text(billed({ actualId: '/'.repeat(100), proposalId: '#'.repeat(20), legalEntity: '????' })),
+    expect: { accepted: actualReadsBack },
+  },
+  {
+    name: 'actualId of 100 emoji halves and CJK',
+    body: text(billed({ actualId: '漢🙂'.repeat(33) + '字' })),
+    expect: { accepted: actualReadsBack },
+  },
+  {
+    name: 'actualId with a lone surrogate',
+    body: text(billed({ actualId: 'lone\ud800surrogate' })),
+    expect: { accepted: actualReadsBack },
+  },
   // OData injection
   { name: `actualId "' or true or '"`, body: text(billed({ actualId: `' or true or '` })), expect: { accepted: actualReadsBack } },
   { name: `proposalId "' or 1 eq 1 or '"`, body: text(billed({ proposalId: `' or 1 eq 1 or '` })), expect: { accepted: actualReadsBack } },
-  { name: `actualId "x') or (PartitionKey ne '"`, body: text(billed({ actualId: `x') or (PartitionKey ne '` })), expect: { accepted: actualReadsBack } },
+  {
+    name: `actualId "x') or (PartitionKey ne '"`,
+    body: text(billed({ actualId: `x') or (PartitionKey ne '` })),
+    expect: { accepted: actualReadsBack },
+  },
   // enums and option-set codes
   { name: 'transactionType "Billed"', body: text(billed({ transactionType: 'Billed' })), expect: { quarantined: 'transactionType' } },
-  { name: 'transactionClassification "time" (wrong case)', body: text(billed({ transactionClassification: 'time' })), expect: { quarantined: 'transactionClassification' } },
+  {
+    name: 'transactionClassification "time" (wrong case)',
+    body: text(billed({ transactionClassification: 'time' })),
+    expect: { quarantined: 'transactionClassification' },
+  },
   { name: 'billingType ""', body: text(billed({ billingType: '' })), expect: { quarantined: 'billingType' } },
   ...[192350001, 192350003, 0, -1, 1.5, 192350006.5, '192350006 ', '0x0B7A7F56', 1e21].map((code) => ({
     name: `transactionType option-set code ${JSON.stringify(code)} that does not exist`,
     body: text(billed({ transactionType: code })),
     expect: { quarantined: 'transactionType' },
   })),
-  { name: 'transactionClassification code 690970003 that does not exist', body: text(billed({ transactionClassification: 690970003 })), expect: { quarantined: 'transactionClassification' } },
-  { name: 'billingType code 192350004 that does not exist', body: text(billed({ billingType: 192350004 })), expect: { quarantined: 'billingType' } },
+  {
+    name: 'transactionClassification code 690970003 that does not exist',
+    body: text(billed({ transactionClassification: 690970003 })),
+    expect: { quarantined: 'transactionClassification' },
+  },
+  {
+    name: 'billingType code 192350004 that does not exist',
+    body: text(billed({ billingType: 192350004 })),
+    expect: { quarantined: 'billingType' },
+  },
   {
     name: 'option-set codes that exist (number and numeric string) are read as names',
     body: text(billed({ transactionType: 192350006, transactionClassification: '690970002', billingType: 192350001 })),
@@ -205,27 +287,67 @@ const actualCases: MessageCase[] = [
       },
     },
   },
-  { name: 'a Cost actual without proposal ids is accepted, not for invoice', body: text(billed({ transactionType: 'Cost', proposalId: undefined, invoiceId: undefined })), expect: { accepted: async (rt, body) => expect((await readActual(rt, body.legalEntity, body.actualId))!.status).toBe('NotForInvoice') } },
+  {
+    name: 'a Cost actual without proposal ids is accepted, not for invoice',
+    body: text(billed({ transactionType: 'Cost', proposalId: undefined, invoiceId: undefined })),
+    expect: { accepted: async (rt, body) => expect((await readActual(rt, body.legalEntity, body.actualId))!.status).toBe('NotForInvoice') },
+  },
   // versions, currencies
-  ...[-1, 1.5, '1', Number.MAX_SAFE_INTEGER + 2, null].map((version) => ({ name: `version ${JSON.stringify(version)}`, body: text(billed({ version })), expect: { quarantined: 'version' } })),
+  ...[-1, 1.5, '1', Number.MAX_SAFE_INTEGER + 2, null].map((version) => ({
+    name: `version ${JSON.stringify(version)}`,
+    body: text(billed({ version })),
+    expect: { quarantined: 'version' },
+  })),
   { name: 'version 2^53-1 is accepted', body: text(billed({ version: Number.MAX_SAFE_INTEGER })), expect: { accepted: actualReadsBack } },
-  ...['usd', 'US', 'EURO', '€'].map((currency) => ({ name: `currency ${JSON.stringify(currency)}`, body: text(billed({ currency })), expect: { quarantined: 'currency' } })),
+  ...['usd', 'US', 'EURO', '€'].map((currency) => ({
+    name: `currency ${JSON.stringify(currency)}`,
+    body: text(billed({ currency })),
+    expect: { quarantined: 'currency' },
+  })),
 ];
 
 const headerCases: MessageCase[] = [
   { name: 'status "Draft"', body: text(header({ status: 'Draft' })), expect: { quarantined: 'status' } },
-  { name: 'totalAmount is not detailAmount + totalTax', body: text(header({ detailAmount: '10.00', totalTax: '1.00', totalAmount: '11.01' })), expect: { quarantined: 'totalAmount' } },
-  ...[-1, 0, 1.5, 10_001, 100_001, '3'].map((transactionCount) => ({ name: `transactionCount ${JSON.stringify(transactionCount)}`, body: text(header({ transactionCount })), expect: { quarantined: 'transactionCount' } })),
+  {
+    name: 'totalAmount is not detailAmount + totalTax',
+    body: text(header({ detailAmount: '10.00', totalTax: '1.00', totalAmount: '11.01' })),
+    expect: { quarantined: 'totalAmount' },
+  },
+  ...[-1, 0, 1.5, 10_001, 100_001, '3'].map((transactionCount) => ({
+    name: `transactionCount ${JSON.stringify(transactionCount)}`,
+    body: text(header({ transactionCount })),
+    expect: { quarantined: 'transactionCount' },
+  })),
   { name: 'description of 1001 characters', body: text(header({ description: 'd'.repeat(1001) })), expect: { quarantined: 'description' } },
-  { name: 'description of 500 emoji, control characters and quotes is kept exactly', body: text(header({ description: `${'🙂'.repeat(490)}\u0000\n\t"'\\` })), expect: { accepted: proposalReadsBack } },
+  {
+    name: 'description of 500 emoji, control characters and quotes is kept exactly',
+    body: text(header({ description: `${'🙂'.repeat(490)}\u0000\n\t"'\\` })),
+    expect: { accepted: proposalReadsBack },
+  },
   { name: 'proposalId of 21 characters', body: text(header({ proposalId: 'P'.repeat(21) })), expect: { quarantined: 'proposalId' } },
   { name: 'invoiceDate "2026-11-31"', body: text(header({ invoiceDate: '2026-11-31' })), expect: { quarantined: 'invoiceDate' } },
   { name: 'detailAmount of 30 digits', body: text(header({ detailAmount: '1'.repeat(30) })), expect: { quarantined: 'detailAmount' } },
-  { name: 'a corrective invoice with negative totals is accepted', body: text(header({ detailAmount: '-250.00', totalTax: '-12.50', totalAmount: '-262.50', correctsProposalId: `P/#?'1` })), expect: { accepted: proposalReadsBack } },
-  { name: `proposalId "' or true or '" is accepted`, body: text(header({ proposalId: `' or true or '` })), expect: { accepted: proposalReadsBack } },
-  { name: `strange characters in every header id`, body: text(header({ proposalId: `H/\\#?'%${seq}`, invoiceId: STRANGE, contractId: STRANGE, customerAccount: STRANGE })), expect: { accepted: proposalReadsBack } },
+  {
+    name: 'a corrective invoice with negative totals is accepted',
+    body: text(header({ detailAmount: '-250.00', totalTax: '-12.50', totalAmount: '-262.50', correctsProposalId: `P/#?'1` })),
+    expect: { accepted: proposalReadsBack },
+  },
+  {
+    name: `proposalId "' or true or '" is accepted`,
+    body: text(header({ proposalId: `' or true or '` })),
+    expect: { accepted: proposalReadsBack },
+  },
+  {
+    name: `strange characters in every header id`,
+    body: text(header({ proposalId: `H/\\#?'%${seq}`, invoiceId: STRANGE, contractId: STRANGE, customerAccount: STRANGE })),
+    expect: { accepted: proposalReadsBack },
+  },
   { name: 'a 400 KB header that is not JSON', body: () => `{"proposalId": "${'p'.repeat(400 * KB)}"`, expect: { quarantined: 'body' } },
-  { name: 'a 600 KB header that is not JSON (raw kept up to 450,000 characters, with the hash of all of it)', body: () => `[${'"x",'.repeat(150 * KB)}`, expect: { quarantined: 'body' } },
+  {
+    name: 'a 600 KB header that is not JSON (raw kept up to 450,000 characters, with the hash of all of it)',
+    body: () => `[${'"x",'.repeat(150 * KB)}`,
+    expect: { quarantined: 'body' },
+  },
 ];
 
 /** The neighbour: a proposal with its lines, which nothing in the corpus may touch. */
@@ -262,7 +384,10 @@ async function deliverCase(c: MessageCase, queue: 'actuals' | 'proposals') {
       expect(q.raw === raw.slice(0, 450_000), 'the first 450,000 characters are kept exactly').toBe(true);
     }
   } else {
-    expect(kept.map((q) => q.reason), 'not quarantined').toEqual([]);
+    expect(
+      kept.map((q) => q.reason),
+      'not quarantined',
+    ).toEqual([]);
     const parsed = typeof body === 'string' ? JSON.parse(body) : body;
     await c.expect.accepted(rt, parsed);
   }
@@ -303,19 +428,29 @@ describe('hostile input: messages', () => {
     const p = proposalWithActuals({ proposalId: `Z/\\#?'%`, lines: 2, legalEntity: `#?'/` });
     const odd = (a: Actual, i: number): Actual => ({ ...a, actualId: `${STRANGE}${i}`, projectId: STRANGE });
     const actuals = p.actuals.map(odd);
-    for (const m of [p.invoice, ...actuals]) await ('actualId' in m ? syncActuals : syncInvoiceProposal).handler(JSON.stringify(m), serviceBusContext());
+    for (const m of [p.invoice, ...actuals])
+      await ('actualId' in m ? syncActuals : syncInvoiceProposal).handler(JSON.stringify(m), serviceBusContext());
     await importFromStaging(rt, quiet);
-    const res = (await get(getInvoiceProposal.handler, httpRequest({ method: 'GET', url: 'http://x', params: { legalEntity: `#?'/`, proposalId: `Z/\\#?'%` } }))) as HttpResponseInit;
+    const res = (await get(
+      getInvoiceProposal.handler,
+      httpRequest({ method: 'GET', url: 'http://x', params: { legalEntity: `#?'/`, proposalId: `Z/\\#?'%` } }),
+    )) as HttpResponseInit;
     expect(res.status).toBe(200);
     expect((res.jsonBody as any).status).toBe('LinesCreated');
     expect((res.jsonBody as any).lines.map((l: any) => l.actualId).sort()).toEqual(actuals.map((a) => a.actualId).sort());
     for (const a of actuals) {
-      const r = (await get(getActual.handler, httpRequest({ method: 'GET', url: 'http://x', params: { legalEntity: a.legalEntity, actualId: a.actualId } }))) as HttpResponseInit;
+      const r = (await get(
+        getActual.handler,
+        httpRequest({ method: 'GET', url: 'http://x', params: { legalEntity: a.legalEntity, actualId: a.actualId } }),
+      )) as HttpResponseInit;
       expect(r.status).toBe(200);
       expect(r.jsonBody).toMatchObject({ actualId: a.actualId, legalEntity: `#?'/`, proposalId: `Z/\\#?'%`, status: 'Processed' });
     }
     // An injection attempt in a GET finds nothing (404), rather than someone else's data.
-    const miss = (await get(getActual.handler, httpRequest({ method: 'GET', url: 'http://x', params: { legalEntity: 'usmf', actualId: `' or true or 'x` } }))) as HttpResponseInit;
+    const miss = (await get(
+      getActual.handler,
+      httpRequest({ method: 'GET', url: 'http://x', params: { legalEntity: 'usmf', actualId: `' or true or 'x` } }),
+    )) as HttpResponseInit;
     expect(miss.status).toBe(404);
     expect(await neighbourState()).toEqual(neighbourRows);
   });
@@ -324,7 +459,8 @@ describe('hostile input: messages', () => {
     const bad: string[] = [];
     for (const table of ['proposals', 'staging', 'actuals', 'quarantine', 'outbox', 'webhookReceipts'] as const) {
       for (const r of await tableRows(rt, table)) {
-        for (const key of [r.partitionKey, r.rowKey]) if (!/^[A-Za-z0-9._|~-]*$/.test(key) || key.length > 512) bad.push(`${table}: ${key.slice(0, 80)}`);
+        for (const key of [r.partitionKey, r.rowKey])
+          if (!/^[A-Za-z0-9._|~-]*$/.test(key) || key.length > 512) bad.push(`${table}: ${key.slice(0, 80)}`);
       }
     }
     expect(bad).toEqual([]);
@@ -357,33 +493,144 @@ const httpCases: HttpCase[] = [
   { name: 'exchangeRate "-1"', body: () => JSON.stringify({ ...good(), exchangeRate: '-1' }), status: 400, field: 'exchangeRate' },
   { name: 'lines missing', body: () => JSON.stringify({ ...good(), lines: undefined }), status: 400, field: 'lines' },
   { name: 'lines empty', body: () => withLines([]), status: 400, field: 'lines' },
-  { name: 'accountingAmount "1e3"', body: () => withLines([{ ...line0(), accountingAmount: '1e3' }]), status: 400, field: 'lines.0.accountingAmount' },
-  { name: 'accountingAmount of 30 digits', body: () => withLines([{ ...line0(), accountingAmount: '9'.repeat(30) }]), status: 400, field: 'lines.0.accountingAmount' },
+  {
+    name: 'accountingAmount "1e3"',
+    body: () => withLines([{ ...line0(), accountingAmount: '1e3' }]),
+    status: 400,
+    field: 'lines.0.accountingAmount',
+  },
+  {
+    name: 'accountingAmount of 30 digits',
+    body: () => withLines([{ ...line0(), accountingAmount: '9'.repeat(30) }]),
+    status: 400,
+    field: 'lines.0.accountingAmount',
+  },
   { name: 'the same actual twice', body: () => withLines([line0(), line0()]), status: 400, field: 'lines.1.actualId' },
-  { name: 'accountingDate "2026-02-30"', body: () => JSON.stringify({ ...good(), accountingDate: '2026-02-30' }), status: 400, field: 'accountingDate' },
-  { name: 'customerInvoiceId of 51 characters', body: () => JSON.stringify({ ...good(), customerInvoiceId: 'C'.repeat(51) }), status: 400, field: 'customerInvoiceId' },
-  { name: 'voucher with a control character', body: () => JSON.stringify({ ...good(), voucher: 'VOU\u0000-1' }), status: 400, field: 'voucher' },
-  { name: 'accountingCurrency "usd"', body: () => JSON.stringify({ ...good(), accountingCurrency: 'usd' }), status: 400, field: 'accountingCurrency' },
-  { name: '10,001 lines', body: () => withLines(Array.from({ length: 10_001 }, (_, i) => ({ ...line0(), actualId: `x${i}` }))), status: 400, field: 'lines' },
-  { name: 'a 300 KB body (a 300 KB customerInvoiceId)', body: () => JSON.stringify({ ...good(), customerInvoiceId: 'C'.repeat(300 * KB) }), status: 400, field: 'customerInvoiceId' },
+  {
+    name: 'accountingDate "2026-02-30"',
+    body: () => JSON.stringify({ ...good(), accountingDate: '2026-02-30' }),
+    status: 400,
+    field: 'accountingDate',
+  },
+  {
+    name: 'customerInvoiceId of 51 characters',
+    body: () => JSON.stringify({ ...good(), customerInvoiceId: 'C'.repeat(51) }),
+    status: 400,
+    field: 'customerInvoiceId',
+  },
+  {
+    name: 'voucher with a control character',
+    body: () => JSON.stringify({ ...good(), voucher: 'VOU\u0000-1' }),
+    status: 400,
+    field: 'voucher',
+  },
+  {
+    name: 'accountingCurrency "usd"',
+    body: () => JSON.stringify({ ...good(), accountingCurrency: 'usd' }),
+    status: 400,
+    field: 'accountingCurrency',
+  },
+  {
+    name: '10,001 lines',
+    body: () => withLines(Array.from({ length: 10_001 }, (_, i) => ({ ...line0(), actualId: `x${i}` }))),
+    status: 400,
+    field: 'lines',
+  },
+  {
+    name: 'a 300 KB body (a 300 KB customerInvoiceId)',
+    body: () => JSON.stringify({ ...good(), customerInvoiceId: 'C'.repeat(300 * KB) }),
+    status: 400,
+    field: 'customerInvoiceId',
+  },
   { name: 'a body over 1 MiB', body: () => JSON.stringify({ ...good(), padding: 'x'.repeat(1100 * KB) }), status: 413, field: 'body' },
-  { name: 'an actual that is not a line of the proposal', body: () => withLines([...good().lines, { ...line0(), actualId: `' or true or '` }]), status: 422, field: 'lines' },
-  { name: 'not JSON content type', body: () => JSON.stringify(good()), headers: (b) => ({ ...signedHeaders(b), 'content-type': 'text/plain' }), status: 415, field: 'content-type' },
-  { name: 'unsigned', body: () => JSON.stringify(good()), headers: () => ({ 'content-type': 'application/json' }), status: 401, field: 'webhook-id' },
-  { name: 'signed with another secret', body: () => JSON.stringify(good()), headers: (b) => signedHeaders(b, { secret: `whsec_${Buffer.from('another-secret-of-32-bytes-long!').toString('base64')}` }), status: 401, field: 'webhook-signature' },
-  { name: 'signed an hour ago', body: () => JSON.stringify(good()), headers: (b) => signedHeaders(b, { at: new Date(Date.now() - 3600_000) }), status: 401, field: 'webhook-timestamp' },
-  { name: 'signature over another body', body: () => JSON.stringify(good()), headers: () => signedHeaders('{}'), status: 401, field: 'webhook-signature' },
-  { name: 'proposalId of 21 characters in the route', params: { legalEntity: 'usmf', proposalId: 'P'.repeat(21) }, body: () => JSON.stringify(good()), status: 400, field: 'proposalId' },
-  { name: 'legalEntity of 5 characters in the route', params: { legalEntity: 'usmfx', proposalId: 'POST-ME' }, body: () => JSON.stringify(good()), status: 400, field: 'legalEntity' },
-  { name: 'a control character in the route', params: { legalEntity: 'usmf', proposalId: 'POST\u0000ME' }, body: () => JSON.stringify(good()), status: 400, field: 'proposalId' },
-  { name: `OData injection in the route finds no proposal`, params: { legalEntity: 'usmf', proposalId: `' or true or '` }, body: () => JSON.stringify(good()), status: 404, field: '' },
-  { name: 'a webhook-id of 600 strange characters', body: () => JSON.stringify({ ...good(), lines: [line0()] }), headers: (b) => signedHeaders(b, { id: `msg_${'/#?'.repeat(200)}` }), status: 422, field: 'lines' },
+  {
+    name: 'an actual that is not a line of the proposal',
+    body: () => withLines([...good().lines, { ...line0(), actualId: `' or true or '` }]),
+    status: 422,
+    field: 'lines',
+  },
+  {
+    name: 'not JSON content type',
+    body: () => JSON.stringify(good()),
+    headers: (b) => ({ ...signedHeaders(b), 'content-type': 'text/plain' }),
+    status: 415,
+    field: 'content-type',
+  },
+  {
+    name: 'unsigned',
+    body: () => JSON.stringify(good()),
+    headers: () => ({ 'content-type': 'application/json' }),
+    status: 401,
+    field: 'webhook-id',
+  },
+  {
+    name: 'signed with another secret',
+    body: () => JSON.stringify(good()),
+    headers: (b) => signedHeaders(b, { secret: `whsec_${Buffer.from('another-secret-of-32-bytes-long!').toString('base64')}` }),
+    status: 401,
+    field: 'webhook-signature',
+  },
+  {
+    name: 'signed an hour ago',
+    body: () => JSON.stringify(good()),
+    headers: (b) => signedHeaders(b, { at: new Date(Date.now() - 3600_000) }),
+    status: 401,
+    field: 'webhook-timestamp',
+  },
+  {
+    name: 'signature over another body',
+    body: () => JSON.stringify(good()),
+    headers: () => signedHeaders('{}'),
+    status: 401,
+    field: 'webhook-signature',
+  },
+  {
+    name: 'proposalId of 21 characters in the route',
+    params: { legalEntity: 'usmf', proposalId: 'P'.repeat(21) },
+    body: () => JSON.stringify(good()),
+    status: 400,
+    field: 'proposalId',
+  },
+  {
+    name: 'legalEntity of 5 characters in the route',
+    params: { legalEntity: 'usmfx', proposalId: 'POST-ME' },
+    body: () => JSON.stringify(good()),
+    status: 400,
+    field: 'legalEntity',
+  },
+  {
+    name: 'a control character in the route',
+    params: { legalEntity: 'usmf', proposalId: 'POST\u0000ME' },
+    body: () => JSON.stringify(good()),
+    status: 400,
+    field: 'proposalId',
+  },
+  {
+    name: `OData injection in the route finds no proposal`,
+    params: { legalEntity: 'usmf', proposalId: `' or true or '` },
+    body: () => JSON.stringify(good()),
+    status: 404,
+    field: '',
+  },
+  {
+    name: 'a webhook-id of 600 strange characters',
+    body: () => JSON.stringify({ ...good(), lines: [line0()] }),
+    headers: (b) => signedHeaders(b, { id: `msg_${'/#?'.repeat(200)}` }),
+    status: 422,
+    field: 'lines',
+  },
 ];
 
 async function post(c: Pick<HttpCase, 'params' | 'body' | 'headers'>) {
   const body = c.body();
   const res = (await recordPosting.handler(
-    httpRequest({ method: 'POST', url: 'http://x', params: c.params ?? { legalEntity: 'usmf', proposalId: 'POST-ME' }, headers: (c.headers ?? signedHeaders)(body), body }),
+    httpRequest({
+      method: 'POST',
+      url: 'http://x',
+      params: c.params ?? { legalEntity: 'usmf', proposalId: 'POST-ME' },
+      headers: (c.headers ?? signedHeaders)(body),
+      body,
+    }),
     serviceBusContext(),
   )) as HttpResponseInit;
   return { status: res.status ?? 200, body: res.jsonBody as any, headers: (res.headers ?? {}) as Record<string, string> };
@@ -392,21 +639,25 @@ async function post(c: Pick<HttpCase, 'params' | 'body' | 'headers'>) {
 describe('hostile input: posting callbacks', () => {
   beforeAll(async () => {
     rt = await testRuntime();
-    for (const m of [postable.invoice, ...postable.actuals]) await ('actualId' in m ? syncActuals : syncInvoiceProposal).handler(JSON.stringify(m), serviceBusContext());
+    for (const m of [postable.invoice, ...postable.actuals])
+      await ('actualId' in m ? syncActuals : syncInvoiceProposal).handler(JSON.stringify(m), serviceBusContext());
     await importFromStaging(rt, quiet);
   });
 
-  it.each(httpCases.map((c) => [c.name, c.status, c.field || '(no field)', c] as const))('POST %s → %i naming %s', async (_name, _status, _field, c) => {
-    const res = await post(c);
-    expect(res.status, JSON.stringify(res.body)).toBe(c.status);
-    expect(res.headers['content-type']).toBe('application/problem+json');
-    if (c.field) {
-      expect(res.body.field).toBe(c.field);
-      expect(res.body.detail.startsWith(`${c.field}:`) || res.body.detail.includes(c.field), res.body.detail).toBe(true);
-    }
-    // Nothing was posted by a refused callback.
-    expect((await readProposal(rt, 'usmf', 'POST-ME'))!.status).toBe('LinesCreated');
-  });
+  it.each(httpCases.map((c) => [c.name, c.status, c.field || '(no field)', c] as const))(
+    'POST %s → %i naming %s',
+    async (_name, _status, _field, c) => {
+      const res = await post(c);
+      expect(res.status, JSON.stringify(res.body)).toBe(c.status);
+      expect(res.headers['content-type']).toBe('application/problem+json');
+      if (c.field) {
+        expect(res.body.field).toBe(c.field);
+        expect(res.body.detail.startsWith(`${c.field}:`) || res.body.detail.includes(c.field), res.body.detail).toBe(true);
+      }
+      // Nothing was posted by a refused callback.
+      expect((await readProposal(rt, 'usmf', 'POST-ME'))!.status).toBe('LinesCreated');
+    },
+  );
 
   it('after all of them, a proper posting with a __proto__ key and an extra field still posts, and a repeat answers the same', async () => {
     const body = `{"__proto__": {"voucher": "EVIL"}, "extra": "ignored", ${JSON.stringify(good()).slice(1)}`;

@@ -50,7 +50,14 @@ export function actual(overrides: Partial<Actual> = {}): Actual {
 const PRICES = ['50.00', '75.25', '120.10', '99.99', '15.333333'];
 
 /** A confirmed invoice and exactly the billed sales actuals it expects, amounts summing to its detail amount. */
-export function proposalWithActuals(opts: { proposalId: string; lines: number; legalEntity?: string; currency?: string; tax?: string; seed?: number }) {
+export function proposalWithActuals(opts: {
+  proposalId: string;
+  lines: number;
+  legalEntity?: string;
+  currency?: string;
+  tax?: string;
+  seed?: number;
+}) {
   const legalEntity = opts.legalEntity ?? 'usmf';
   const currency = opts.currency ?? 'USD';
   const invoiceId = GUID(opts.seed ?? hash(opts.proposalId), 'inv');
@@ -101,7 +108,13 @@ export function serviceBusContext(messageId = `msg-${++messageSeq}`, deliveryCou
   });
 }
 
-export function httpRequest(init: { method: string; url: string; params?: Record<string, string>; body?: string; headers?: Record<string, string> }): HttpRequest {
+export function httpRequest(init: {
+  method: string;
+  url: string;
+  params?: Record<string, string>;
+  body?: string;
+  headers?: Record<string, string>;
+}): HttpRequest {
   return new HttpRequest({
     method: init.method,
     url: init.url,

@@ -23,7 +23,8 @@ export const reference = (logicalName: string, id: string, name: string | null =
   RowVersion: null,
 });
 /** "/Date(ms)/", or with the server's offset "/Date(ms+0000)/". */
-export const wcfDate = (isoOrMs: string | number, offset?: string) => `/Date(${typeof isoOrMs === 'number' ? isoOrMs : Date.parse(isoOrMs)}${offset ?? ''})/`;
+export const wcfDate = (isoOrMs: string | number, offset?: string) =>
+  `/Date(${typeof isoOrMs === 'number' ? isoOrMs : Date.parse(isoOrMs)}${offset ?? ''})/`;
 
 export type Columns = Record<string, unknown>;
 
@@ -202,7 +203,11 @@ export function actualMarkedAdjusted() {
     message: 'Update',
     entity: 'msdyn_actual',
     id: ACTUAL_ID,
-    target: { msdyn_actualid: ACTUAL_ID, msdyn_adjustmentstatus: optionSetValue(ADJUSTMENT.Adjusted), modifiedon: wcfDate('2026-12-02T08:00:00Z') },
+    target: {
+      msdyn_actualid: ACTUAL_ID,
+      msdyn_adjustmentstatus: optionSetValue(ADJUSTMENT.Adjusted),
+      modifiedon: wcfDate('2026-12-02T08:00:00Z'),
+    },
     postImage: actualColumns({ msdyn_adjustmentstatus: optionSetValue(ADJUSTMENT.Adjusted), versionnumber: 4711900 }),
   });
 }

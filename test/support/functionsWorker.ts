@@ -37,7 +37,10 @@ export function entryPoints(appRoot: string): string[] {
   if (!m) throw new Error(`package.json "main" is ${JSON.stringify(main)}; expected a "dir/*.js" glob`);
   const dir = join(appRoot, ...m[1]!.split(posix.sep));
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.js')).sort().map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.js'))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 /** The app settings the product reads, replaced by `settings` (the worker's environment is the app settings). */

@@ -16,7 +16,10 @@ export default async function setup(project: TestProject) {
   const root = join(__dirname, '..', '..');
   // From scratch: an incremental build keeps the output of a deleted or renamed module, which would still register.
   rmSync(join(root, 'dist'), { recursive: true, force: true });
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   const azurite = await startAzurite();
   project.provide('azuriteConnectionString', azurite.connectionString);
   return () => azurite.stop();

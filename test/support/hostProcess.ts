@@ -13,20 +13,33 @@ export interface HostProcess {
 }
 
 /** The compiled local host (or `scripts/start.js`, as `npm start` runs it) in its own process. */
-export async function spawnHost(env: Record<string, string>, opts: { entry?: 'host' | 'npm-start'; port?: number; readyWithinMs?: number } = {}): Promise<HostProcess> {
+export async function spawnHost(
+  env: Record<string, string>,
+  opts: { entry?: 'host' | 'npm-start'; port?: number; readyWithinMs?: number } = {},
+): Promise<HostProcess> {
   const port = opts.port ?? (await freePort());
   const entry = opts.entry === 'npm-start' ? join(ROOT, 'scripts', 'start.js') : join(ROOT, 'dist', 'host', 'main.js');
-  const child = spawn(process.execPath, [entry], { cwd: ROOT, env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [entry], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (c) => (out += c));
   child.stderr!.on('data', (c) => (out += c));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) => child.once('exit', (code, signal) => ok({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok) =>
+    child.once('exit', (code, signal) => ok({ code, signal })),
+  );
   const url = `http://localhost:${port}`;
   const deadline = Date.now() + (opts.readyWithinMs ?? 30_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`host exited early:\n${out}`);
     try {
-      if ((await fetch(`${url}/admin/host/status`, { headers: env.LOCAL_FUNCTION_KEY ? { 'x-functions-key': env.LOCAL_FUNCTION_KEY } : {} })).ok) break;
+      if (
+        (await fetch(`${url}/admin/host/status`, { headers: env.LOCAL_FUNCTION_KEY ? { 'x-functions-key': env.LOCAL_FUNCTION_KEY } : {} }))
+          .ok
+      )
+        break;
     } catch {
       /* not listening yet */
     }

@@ -44,14 +44,19 @@ export const actualMessage = (body: Actual): Message => ({ kind: 'actual', body 
 /** "H usmf/P1@2" or "A P1-a3@1": a message as a delivery script shows it. */
 export function messageName(m: Message): string {
   const copy = m.copy ? `#${m.copy}` : '';
-  return m.kind === 'header' ? `H ${m.body.legalEntity}/${m.body.proposalId}@${m.body.version}${copy}` : `A ${m.body.actualId}@${m.body.version}${copy}`;
+  return m.kind === 'header'
+    ? `H ${m.body.legalEntity}/${m.body.proposalId}@${m.body.version}${copy}`
+    : `A ${m.body.actualId}@${m.body.version}${copy}`;
 }
 
 /** The body of one delivery, spelled as Dataverse or Power Automate might: the same message whichever. */
 export function spelled(body: object, spelling: Spelling = 'plain'): object {
   const b = body as Record<string, unknown>;
   // Only a GUID may change its spelling: any other id is exact, and upper-cased would be another actual.
-  const id = typeof b.actualId === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(b.actualId) ? b.actualId : undefined;
+  const id =
+    typeof b.actualId === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(b.actualId)
+      ? b.actualId
+      : undefined;
   switch (spelling) {
     case 'upper':
       return id ? { ...b, actualId: id.toUpperCase() } : b;
@@ -81,7 +86,11 @@ export function deliver(rt: Runtime, m: Message, options: { onStep?: StepHook; s
  * Service Bus semantics for a failing delivery: a thrown error means the
  * message is delivered again (here: at once), until it completes.
  */
-export async function deliverUntilCompleted(rt: Runtime, m: Message, maxDeliveries = 50): Promise<{ outcome: Outcome; deliveries: number }> {
+export async function deliverUntilCompleted(
+  rt: Runtime,
+  m: Message,
+  maxDeliveries = 50,
+): Promise<{ outcome: Outcome; deliveries: number }> {
   for (let n = 1; ; n++) {
     try {
       return { outcome: await deliver(rt, m), deliveries: n };
@@ -92,7 +101,11 @@ export async function deliverUntilCompleted(rt: Runtime, m: Message, maxDeliveri
 }
 
 /** A timer run that throws is simply run again on the next tick: run it until one completes. */
-export async function importUntilCompleted(rt: Runtime, options: ImportOptions = {}, maxRuns = 50): Promise<{ summary: ImportSummary; runs: number }> {
+export async function importUntilCompleted(
+  rt: Runtime,
+  options: ImportOptions = {},
+  maxRuns = 50,
+): Promise<{ summary: ImportSummary; runs: number }> {
   for (let n = 1; ; n++) {
     try {
       return { summary: await importFromStaging(rt, quiet, options), runs: n };
@@ -114,7 +127,8 @@ export const normalisedActual = (a: Actual): Actual => actualSchema.parse(a);
  */
 export function canonicalOrder(messages: readonly Message[], kept: ReadonlyMap<string, Actual> = new Map()): Message[] {
   const key = (m: Message) => {
-    if (m.kind === 'header') return ['0', m.body.legalEntity.toLowerCase(), m.body.proposalId, String(m.body.version).padStart(16, '0')].join('\u0000');
+    if (m.kind === 'header')
+      return ['0', m.body.legalEntity.toLowerCase(), m.body.proposalId, String(m.body.version).padStart(16, '0')].join('\u0000');
     const a = normalisedActual(m.body);
     const keep = kept.get(a.actualId);
     const first = keep && keep.version === a.version && JSON.stringify(keep) !== JSON.stringify(a) ? '1' : '0';
@@ -190,16 +204,31 @@ function latest<T extends { version: number }>(items: Iterable<[string, T]>): Ma
  * message is in and imported. Actuals by id alone; of two contents of one
  * version the first is kept, so `kept` says which when a run had both.
  */
-export function expectedState(messages: readonly Message[], kept: ReadonlyMap<string, Actual> = new Map()): { proposals: Map<string, ExpectedProposal>; actuals: Map<string, Actual> } {
+export function expectedState(
+  messages: readonly Message[],
+  kept: ReadonlyMap<string, Actual> = new Map(),
+): { proposals: Map<string, ExpectedProposal>; actuals: Map<string, Actual> } {
   const pkOf = (le: string, id: string) => `${le.toLowerCase()}\u0000${id}`;
-  const headers = latest(messages.flatMap((m) => (m.kind === 'header' ? [[pkOf(m.body.legalEntity, m.body.proposalId), m.body] as [string, ConfirmedInvoice]] : [])));
-  const actuals = latest(messages.flatMap((m) => (m.kind === 'actual' ? [[normalisedActual(m.body).actualId, normalisedActual(m.body)] as [string, Actual]] : [])));
+  const headers = latest(
+    messages.flatMap((m) =>
+      m.kind === 'header' ? [[pkOf(m.body.legalEntity, m.body.proposalId), m.body] as [string, ConfirmedInvoice]] : [],
+    ),
+  );
+  const actuals = latest(
+    messages.flatMap((m) =>
+      m.kind === 'actual' ? [[normalisedActual(m.body).actualId, normalisedActual(m.body)] as [string, Actual]] : [],
+    ),
+  );
   for (const [id, a] of kept) if (actuals.get(id)?.version === a.version) actuals.set(id, a);
   const proposals = new Map<string, ExpectedProposal>();
   const entry = (le: string, id: string) => {
     const pk = pkOf(le, id);
     let p = proposals.get(pk);
-    if (!p) proposals.set(pk, (p = { legalEntity: le.toLowerCase(), proposalId: id, header: headers.get(pk), actuals: [], status: 'WaitingForHeader' }));
+    if (!p)
+      proposals.set(
+        pk,
+        (p = { legalEntity: le.toLowerCase(), proposalId: id, header: headers.get(pk), actuals: [], status: 'WaitingForHeader' }),
+      );
     return p;
   };
   for (const h of headers.values()) entry(h.legalEntity, h.proposalId);
@@ -249,8 +278,10 @@ export async function violations(rt: Runtime, messages: readonly Message[], kept
       }
       if (view.status === 'LinesCreated') {
         const sum = sumMoney(view.lines.map((l) => l.amount));
-        if (sum !== parseMoney(view.detailAmount)) problems.push(`${name}: lines sum to ${formatMoney(sum)}, detailAmount is ${view.detailAmount}`);
-        if (view.lines.map((l) => l.lineNumber).join() !== view.lines.map((_, i) => i + 1).join()) problems.push(`${name}: line numbers are not 1..${view.lines.length}`);
+        if (sum !== parseMoney(view.detailAmount))
+          problems.push(`${name}: lines sum to ${formatMoney(sum)}, detailAmount is ${view.detailAmount}`);
+        if (view.lines.map((l) => l.lineNumber).join() !== view.lines.map((_, i) => i + 1).join())
+          problems.push(`${name}: line numbers are not 1..${view.lines.length}`);
         if (view.reason !== null) problems.push(`${name}: LinesCreated with a reason`);
       } else {
         if (view.lines.length) problems.push(`${name}: status ${view.status} but shows ${view.lines.length} lines`);
@@ -262,7 +293,8 @@ export async function violations(rt: Runtime, messages: readonly Message[], kept
         lineOf.set(l.actualId, list);
         const a = actuals.get(l.actualId);
         if (!a) problems.push(`${name}: line ${l.lineNumber} is actual ${l.actualId}, which was never delivered`);
-        else if (l.amount !== a.amount) problems.push(`${name}: line ${l.lineNumber} has amount ${l.amount}, the latest version of ${l.actualId} says ${a.amount}`);
+        else if (l.amount !== a.amount)
+          problems.push(`${name}: line ${l.lineNumber} has amount ${l.amount}, the latest version of ${l.actualId} says ${a.amount}`);
       }
     }),
   );
@@ -280,15 +312,18 @@ export async function violations(rt: Runtime, messages: readonly Message[], kept
         return;
       }
       const own = `${le}/${a.proposalId}`;
-      if (lines.length > 1) problems.push(`${name}: on ${lines.length} lines (${lines.map((l) => `${l.proposal}#${l.lineNumber}`).join(', ')})`);
+      if (lines.length > 1)
+        problems.push(`${name}: on ${lines.length} lines (${lines.map((l) => `${l.proposal}#${l.lineNumber}`).join(', ')})`);
       if (lines.some((l) => l.proposal !== own)) problems.push(`${name}: on a line of another proposal`);
       if (view.status === 'Processed') {
-        if (lines.length !== 1 || view.lineNumber !== lines[0]!.lineNumber) problems.push(`${name}: Processed with line ${view.lineNumber}, but the proposal shows it on ${lines.length} line(s)`);
+        if (lines.length !== 1 || view.lineNumber !== lines[0]!.lineNumber)
+          problems.push(`${name}: Processed with line ${view.lineNumber}, but the proposal shows it on ${lines.length} line(s)`);
       } else if (view.status === 'Pending') {
         if (!view.reason) problems.push(`${name}: Pending without a reason`);
         if (lines.length) problems.push(`${name}: Pending, yet on a line of ${own}`);
       } else problems.push(`${name}: billed sales actual with status ${view.status}`);
-      if (shown.get(own)?.status === 'LinesCreated' && view.status !== 'Processed') problems.push(`${name}: its proposal has its lines but the actual is ${view.status}`);
+      if (shown.get(own)?.status === 'LinesCreated' && view.status !== 'Processed')
+        problems.push(`${name}: its proposal has its lines but the actual is ${view.status}`);
     }),
   );
   return problems.sort();
@@ -306,7 +341,10 @@ export function isolatedEnvironment(prefix = `r${randomBytes(5).toString('hex')}
 }
 
 /** A runtime of its own (not installed as the process's runtime), so one test can hold several side by side. */
-export async function isolatedRuntime(options: RuntimeOptions = {}, env = isolatedEnvironment()): Promise<Runtime & { env: Record<string, string> }> {
+export async function isolatedRuntime(
+  options: RuntimeOptions = {},
+  env = isolatedEnvironment(),
+): Promise<Runtime & { env: Record<string, string> }> {
   const rt = await createRuntime(readSettings(env), options);
   return Object.assign(rt, { env });
 }

@@ -15,8 +15,10 @@ import { signedHeaders } from './posting';
 export const timer = { isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
 
 let seq = 0;
-export const sendHeader = (body: unknown, messageId = `h-${++seq}`) => syncInvoiceProposal.handler(typeof body === 'string' ? body : JSON.stringify(body), serviceBusContext(messageId));
-export const sendActual = (body: unknown, messageId = `a-${++seq}`) => syncActuals.handler(typeof body === 'string' ? body : JSON.stringify(body), serviceBusContext(messageId));
+export const sendHeader = (body: unknown, messageId = `h-${++seq}`) =>
+  syncInvoiceProposal.handler(typeof body === 'string' ? body : JSON.stringify(body), serviceBusContext(messageId));
+export const sendActual = (body: unknown, messageId = `a-${++seq}`) =>
+  syncActuals.handler(typeof body === 'string' ? body : JSON.stringify(body), serviceBusContext(messageId));
 export const runImport = () => importFunction.handler(timer, serviceBusContext());
 
 export interface Answer {
@@ -38,7 +40,13 @@ export const getActualView = (legalEntity: string, actualId: string) =>
 
 export function post(legalEntity: string, proposalId: string, posting: Posting | string, headers?: Record<string, string>) {
   const body = typeof posting === 'string' ? posting : JSON.stringify(posting);
-  return callHttp(recordPosting, { method: 'POST', url: 'http://localhost/api', params: { legalEntity, proposalId }, body, headers: headers ?? signedHeaders(body) });
+  return callHttp(recordPosting, {
+    method: 'POST',
+    url: 'http://localhost/api',
+    params: { legalEntity, proposalId },
+    body,
+    headers: headers ?? signedHeaders(body),
+  });
 }
 
 export const writeProposal = (method: string, path: string) =>

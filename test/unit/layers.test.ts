@@ -14,13 +14,28 @@ const LAYERS = {
   contracts: { own: ['contracts'], packages: ['zod', 'node:'] },
   domain: { own: ['contracts', 'domain'], packages: ['node:crypto'] },
   storage: { own: ['contracts', 'domain', 'storage', 'config', 'identity'], packages: ['@azure/data-tables', 'node:'] },
-  messaging: { own: ['contracts', 'domain', 'messaging', 'config', 'identity'], packages: ['@azure/service-bus', '@azure/data-tables', 'node:'] },
+  messaging: {
+    own: ['contracts', 'domain', 'messaging', 'config', 'identity'],
+    packages: ['@azure/service-bus', '@azure/data-tables', 'node:'],
+  },
   // The Dataverse Web API client: like messaging, an edge to a system outside.
-  dataverse: { own: ['contracts', 'domain', 'dataverse', 'config', 'identity'], packages: ['dynamics-web-api', '@azure/identity', 'node:'] },
-  pipeline: { own: ['contracts', 'domain', 'storage', 'messaging', 'dataverse', 'pipeline', 'runtime', 'queues'], packages: ['zod', 'node:'] },
-  http: { own: ['contracts', 'domain', 'pipeline', 'http', 'runtime', 'config'], packages: ['@azure/functions', 'standardwebhooks', 'zod', 'node:'] },
+  dataverse: {
+    own: ['contracts', 'domain', 'dataverse', 'config', 'identity'],
+    packages: ['dynamics-web-api', '@azure/identity', 'node:'],
+  },
+  pipeline: {
+    own: ['contracts', 'domain', 'storage', 'messaging', 'dataverse', 'pipeline', 'runtime', 'queues'],
+    packages: ['zod', 'node:'],
+  },
+  http: {
+    own: ['contracts', 'domain', 'pipeline', 'http', 'runtime', 'config'],
+    packages: ['@azure/functions', 'standardwebhooks', 'zod', 'node:'],
+  },
   // The worker's own module is only probed for, to know whether the app runs inside the Functions host.
-  hosting: { own: ['contracts', 'http', 'hosting', 'config', 'pipeline', 'runtime', 'queues'], packages: ['@azure/functions', '@azure/functions-core', 'node:'] },
+  hosting: {
+    own: ['contracts', 'http', 'hosting', 'config', 'pipeline', 'runtime', 'queues'],
+    packages: ['@azure/functions', '@azure/functions-core', 'node:'],
+  },
   // The composition root and settings: the only modules that know every store and client.
   root: { own: ['contracts', 'storage', 'messaging', 'config', 'identity', 'queues', 'runtime'], packages: ['@azure/', 'zod', 'node:'] },
   functions: { own: ['contracts', 'domain', 'pipeline', 'http', 'hosting', 'runtime', 'config', 'queues'], packages: ['@azure/functions'] },
@@ -69,9 +84,12 @@ function violations(files: readonly { path: string; text: string }[]): string[] 
       if (spec.startsWith('.')) {
         const target = relative(ROOT, resolve(ROOT, dirname(path), spec)).replaceAll('\\', '/');
         const name = targetName(target);
-        if (!target.startsWith('shared/') && !target.startsWith('functions/')) out.push(`${path} → ${spec} (the product never imports ${target.split('/')[0]}/)`);
+        if (!target.startsWith('shared/') && !target.startsWith('functions/'))
+          out.push(`${path} → ${spec} (the product never imports ${target.split('/')[0]}/)`);
         else if (!(rule.own as readonly string[]).includes(name)) out.push(`${path} → ${spec} (${layer} may not import ${name})`);
-      } else if (!rule.packages.some((p) => spec === p || spec.startsWith(p.endsWith(':') || p.endsWith('/') ? p : `${p}/`) || spec === p)) {
+      } else if (
+        !rule.packages.some((p) => spec === p || spec.startsWith(p.endsWith(':') || p.endsWith('/') ? p : `${p}/`) || spec === p)
+      ) {
         out.push(`${path} → ${spec} (${layer} may not use the package ${spec})`);
       }
     }

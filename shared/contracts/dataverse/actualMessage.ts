@@ -46,7 +46,14 @@ export type ActualMessageReading =
   | NotRead;
 
 /** Columns Dataverse sets on every update; they do not make an update more than an adjustment. */
-const BOOKKEEPING = new Set(['msdyn_actualid', 'modifiedon', 'modifiedby', 'modifiedonbehalfby', 'versionnumber', 'msdyn_adjustmentstatus']);
+const BOOKKEEPING = new Set([
+  'msdyn_actualid',
+  'modifiedon',
+  'modifiedby',
+  'modifiedonbehalfby',
+  'versionnumber',
+  'msdyn_adjustmentstatus',
+]);
 
 export function readActualMessage(value: unknown, options: MessageOptions = {}): ActualMessageReading {
   const opened = openRecordMessage(value, 'msdyn_actual', options);
@@ -59,7 +66,11 @@ function isAdjustmentOnly(view: RecordView): boolean {
 }
 
 function adjustment(view: RecordView): ActualMessageReading {
-  return { kind: 'adjustment', actualId: view.id, adjustmentStatus: requiredColumn(view, 'msdyn_adjustmentstatus', optionSet(ADJUSTMENT_STATUS)) };
+  return {
+    kind: 'adjustment',
+    actualId: view.id,
+    adjustmentStatus: requiredColumn(view, 'msdyn_adjustmentstatus', optionSet(ADJUSTMENT_STATUS)),
+  };
 }
 
 function actual(view: RecordView): ActualMessageReading {

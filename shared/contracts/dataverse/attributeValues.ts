@@ -40,7 +40,8 @@ function complex(value: unknown, expected: string): Record<string, unknown> {
     throw new RangeError(`is ${describe(value)}, expected ${article(expected)} ${expected}`);
   }
   const hint = typeHint(value);
-  if (hint !== undefined && hint !== expected) throw new RangeError(`is ${article(hint)} ${hint}, expected ${article(expected)} ${expected}`);
+  if (hint !== undefined && hint !== expected)
+    throw new RangeError(`is ${article(hint)} ${hint}, expected ${article(expected)} ${expected}`);
   return value as Record<string, unknown>;
 }
 
@@ -68,7 +69,8 @@ export const decimal: Decoder<string> = (value) => decimalFromJson(value);
 
 export const optionSetCode: Decoder<number> = (value) => {
   const code = complex(value, 'OptionSetValue').Value;
-  if (typeof code !== 'number' || !Number.isSafeInteger(code)) throw new RangeError(`has option-set value ${describe(code)}, expected a whole number`);
+  if (typeof code !== 'number' || !Number.isSafeInteger(code))
+    throw new RangeError(`has option-set value ${describe(code)}, expected a whole number`);
   return code;
 };
 
@@ -106,7 +108,9 @@ export const int64Text: Decoder<string> = (value) => {
   let digits: string;
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value)) {
-      throw new RangeError(`is ${value}, beyond 2^53 or not whole, so JSON.parse may have rounded it; read the message text with readDataverseJson`);
+      throw new RangeError(
+        `is ${value}, beyond 2^53 or not whole, so JSON.parse may have rounded it; read the message text with readDataverseJson`,
+      );
     }
     digits = String(value);
   } else if (value instanceof ExactNumber || (typeof value === 'string' && /^-?\d+$/.test(value))) {

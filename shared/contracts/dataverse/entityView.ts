@@ -70,7 +70,10 @@ function targetEntity(context: RemoteExecutionContext): DataverseEntity | undefi
   const parsed = entitySchema.safeParse(target.value);
   if (!parsed.success) throw new AttributeProblem('InputParameters.Target', 'is not an Entity with LogicalName, Id and Attributes');
   if (parsed.data.LogicalName !== context.PrimaryEntityName) {
-    throw new AttributeProblem('InputParameters.Target', `is ${parsed.data.LogicalName}, but PrimaryEntityName is ${context.PrimaryEntityName}`);
+    throw new AttributeProblem(
+      'InputParameters.Target',
+      `is ${parsed.data.LogicalName}, but PrimaryEntityName is ${context.PrimaryEntityName}`,
+    );
   }
   return parsed.data;
 }

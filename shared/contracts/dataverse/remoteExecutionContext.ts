@@ -46,9 +46,7 @@ export function isRemoteExecutionContext(value: unknown): boolean {
   return typeof v.MessageName === 'string' && typeof v.PrimaryEntityName === 'string' && 'PrimaryEntityId' in v;
 }
 
-export function parseRemoteExecutionContext(
-  value: unknown,
-): { ok: true; context: RemoteExecutionContext } | { ok: false; reason: string } {
+export function parseRemoteExecutionContext(value: unknown): { ok: true; context: RemoteExecutionContext } | { ok: false; reason: string } {
   const parsed = remoteExecutionContextSchema.safeParse(value);
   return parsed.success ? { ok: true, context: parsed.data } : { ok: false, reason: describeIssues(parsed.error) };
 }

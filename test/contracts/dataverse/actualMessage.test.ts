@@ -70,7 +70,11 @@ describe('a native actual message', () => {
   });
 
   it('asks for the record from the Web API when the message was stripped for size', () => {
-    expect(fromText(strippedMessage('msdyn_actual', ACTUAL_ID, 'Create'))).toEqual({ kind: 'stripped', entity: 'msdyn_actual', id: ACTUAL_ID });
+    expect(fromText(strippedMessage('msdyn_actual', ACTUAL_ID, 'Create'))).toEqual({
+      kind: 'stripped',
+      entity: 'msdyn_actual',
+      id: ACTUAL_ID,
+    });
   });
 });
 
@@ -78,11 +82,15 @@ describe('a native actual message that cannot be read', () => {
   const invalid = (context: object) => invalidReason(fromText(context));
 
   it('names a malformed /Date()', () => {
-    expect(invalid(actualCreate({ msdyn_documentdate: '/Date(2026-11-20)/' }))).toBe('msdyn_documentdate: malformed /Date(): "/Date(2026-11-20)/"');
+    expect(invalid(actualCreate({ msdyn_documentdate: '/Date(2026-11-20)/' }))).toBe(
+      'msdyn_documentdate: malformed /Date(): "/Date(2026-11-20)/"',
+    );
   });
 
   it('names a date-only column that carries a time of day', () => {
-    expect(invalid(actualCreate({ msdyn_documentdate: wcfDate('2026-11-19T23:00:00Z') }))).toMatch(/^msdyn_documentdate: carries a time of day/);
+    expect(invalid(actualCreate({ msdyn_documentdate: wcfDate('2026-11-19T23:00:00Z') }))).toMatch(
+      /^msdyn_documentdate: carries a time of day/,
+    );
   });
 
   it.each([

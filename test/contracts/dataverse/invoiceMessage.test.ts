@@ -94,7 +94,9 @@ describe('a native invoice message that cannot be read', () => {
   const invalid = (context: object) => invalidReason(fromText(context));
 
   it('names a malformed /Date()', () => {
-    expect(invalid(confirmedInvoiceCreate({ msdyn_invoicedate: '/Date(30-11-2026)/' }))).toBe('msdyn_invoicedate: malformed /Date(): "/Date(30-11-2026)/"');
+    expect(invalid(confirmedInvoiceCreate({ msdyn_invoicedate: '/Date(30-11-2026)/' }))).toBe(
+      'msdyn_invoicedate: malformed /Date(): "/Date(30-11-2026)/"',
+    );
   });
 
   it('names an unknown option-set value', () => {

@@ -39,7 +39,10 @@ describe('telling a native Dataverse message from our own contracts', () => {
   });
 
   it('names the property at fault when the shape is close but wrong', () => {
-    const parsed = parseRemoteExecutionContext({ ...confirmedInvoiceCreate(), PostEntityImages: [{ key: 'PostImage', value: { Id: 'x' } }] });
+    const parsed = parseRemoteExecutionContext({
+      ...confirmedInvoiceCreate(),
+      PostEntityImages: [{ key: 'PostImage', value: { Id: 'x' } }],
+    });
     expect(parsed).toMatchObject({ ok: false });
     expect(!parsed.ok && parsed.reason).toMatch(/^PostEntityImages\.0\.value\.LogicalName/);
   });

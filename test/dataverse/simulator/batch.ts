@@ -17,7 +17,9 @@ import type { DataverseRecords } from './records';
 export const MAX_BATCH_OPERATIONS = 1000;
 
 export type BatchOperation = OperationRequest & { readonly contentId?: string };
-export type BatchItem = { readonly kind: 'request'; readonly operation: BatchOperation } | { readonly kind: 'changeset'; readonly operations: readonly BatchOperation[] };
+export type BatchItem =
+  | { readonly kind: 'request'; readonly operation: BatchOperation }
+  | { readonly kind: 'changeset'; readonly operations: readonly BatchOperation[] };
 
 type Part = { readonly headers: Record<string, string>; readonly content: string };
 
@@ -57,7 +59,13 @@ function operation(part: Part, apiPath: string): BatchOperation {
   if (!m) throw new ODataError(400, ERROR_CODES.invalidArgument, `Batch part has no request line: ${JSON.stringify(requestLine)}`);
   const blank = rest.indexOf('');
   const headers = headerMap(blank === -1 ? rest : rest.slice(0, blank));
-  const body = blank === -1 ? '' : rest.slice(blank + 1).join('\n').trim();
+  const body =
+    blank === -1
+      ? ''
+      : rest
+          .slice(blank + 1)
+          .join('\n')
+          .trim();
   const contentId = part.headers['content-id'];
   return { method: m[1]!.toUpperCase(), path: relativePath(m[2]!, apiPath), headers, body, ...(contentId ? { contentId } : {}) };
 }
@@ -72,7 +80,8 @@ function relativePath(url: string, apiPath: string): string {
 
 export function parseBatch(body: string, contentType: string | undefined, apiPath: string): BatchItem[] {
   const boundary = boundaryOf(contentType);
-  if (!boundary) throw new ODataError(400, ERROR_CODES.invalidArgument, 'A $batch request needs Content-Type: multipart/mixed with a boundary.');
+  if (!boundary)
+    throw new ODataError(400, ERROR_CODES.invalidArgument, 'A $batch request needs Content-Type: multipart/mixed with a boundary.');
   const items = parts(body, boundary).map((part): BatchItem => {
     const inner = boundaryOf(part.headers['content-type']);
     if (!inner) return { kind: 'request', operation: operation(part, apiPath) };
@@ -125,7 +134,10 @@ function changeSet(records: DataverseRecords, ops: readonly BatchOperation[], op
   for (const op of ops) {
     const outcome =
       op.method === 'GET'
-        ? { response: errorResponse(new ODataError(400, ERROR_CODES.invalidArgument, 'GET requests are not allowed in a change set.')), ...(op.contentId ? { contentId: op.contentId } : {}) }
+        ? {
+            response: errorResponse(new ODataError(400, ERROR_CODES.invalidArgument, 'GET requests are not allowed in a change set.')),
+            ...(op.contentId ? { contentId: op.contentId } : {}),
+          }
         : run(records, op, options, resolveReference(op.path, created));
     if (outcome.response.status >= 400) {
       restore();
@@ -142,7 +154,8 @@ function resolveReference(path: string, created: ReadonlyMap<string, string>): s
   const m = /^\$(\w+)(.*)$/s.exec(path);
   if (!m) return path;
   const target = created.get(m[1]!);
-  if (!target) throw new ODataError(400, ERROR_CODES.invalidArgument, `Content-ID Reference: '$${m[1]}' does not exist in the batch context.`);
+  if (!target)
+    throw new ODataError(400, ERROR_CODES.invalidArgument, `Content-ID Reference: '$${m[1]}' does not exist in the batch context.`);
   return target + m[2];
 }
 

@@ -22,7 +22,8 @@ export type QueryOptions = {
 };
 
 const KNOWN = new Set(['$select', '$filter', '$expand', '$count', '$top', '$skiptoken']);
-const CONDITION = /^\s*([A-Za-z_][\w.]*)\s+(eq|ne)\s+('(?:[^']|'')*'|-?\d+(?:\.\d+)?|null|true|false|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\s*$/;
+const CONDITION =
+  /^\s*([A-Za-z_][\w.]*)\s+(eq|ne)\s+('(?:[^']|'')*'|-?\d+(?:\.\d+)?|null|true|false|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\s*$/;
 
 function refuse(message: string): never {
   throw new ODataError(400, ERROR_CODES.invalidArgument, `The Dataverse stand-in does not support this query: ${message}`);
@@ -49,7 +50,10 @@ function wholeNumber(option: string, text: string): number {
 }
 
 function columnList(text: string): string[] {
-  return text.split(',').map((c) => c.trim()).filter(Boolean);
+  return text
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
 }
 
 /** A literal: 'text' ('' is a quote), numbers, null, booleans, bare GUIDs. */

@@ -25,13 +25,22 @@ export const ERROR_CODES = {
 
 export const THROTTLE_MESSAGES: Record<string, string> = {
   [ERROR_CODES.numberOfRequests]: 'Number of requests exceeded the limit of 6000 over time window of 300 seconds.',
-  [ERROR_CODES.executionTime]: 'Combined execution time of incoming requests exceeded limit of 1,200,000 milliseconds over time window of 300 seconds.',
+  [ERROR_CODES.executionTime]:
+    'Combined execution time of incoming requests exceeded limit of 1,200,000 milliseconds over time window of 300 seconds.',
   [ERROR_CODES.concurrentRequests]: 'Number of concurrent requests exceeded the limit of 52.',
 };
 
 const STATUS_TEXT: Record<number, string> = {
-  200: 'OK', 201: 'Created', 204: 'No Content', 304: 'Not Modified', 400: 'Bad Request', 404: 'Not Found',
-  405: 'Method Not Allowed', 412: 'Precondition Failed', 429: 'Too Many Requests', 500: 'Internal Server Error',
+  200: 'OK',
+  201: 'Created',
+  204: 'No Content',
+  304: 'Not Modified',
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  412: 'Precondition Failed',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
 };
 
 export function statusText(status: number): string {
@@ -52,7 +61,11 @@ export class ODataError extends Error {
 }
 
 export function errorResponse(error: ODataError, headers: Record<string, string> = {}): SimResponse {
-  return { status: error.status, headers: { ...JSON_HEADERS, ...headers }, body: jsonText({ error: { code: error.code, message: error.message } }) };
+  return {
+    status: error.status,
+    headers: { ...JSON_HEADERS, ...headers },
+    body: jsonText({ error: { code: error.code, message: error.message } }),
+  };
 }
 
 export function jsonResponse(status: number, value: unknown, headers: Record<string, string> = {}): SimResponse {

@@ -142,7 +142,11 @@ class Operation {
     if (ifMatch === undefined || ifMatch === '*' || ifMatch === '"*"') return;
     const wanted = ifMatch.split(',').map((tag) => tag.trim());
     if (!wanted.includes(DataverseRecords.etag(row))) {
-      throw new ODataError(412, ERROR_CODES.versionMismatch, "The version of the existing record doesn't match the RowVersion property provided.");
+      throw new ODataError(
+        412,
+        ERROR_CODES.versionMismatch,
+        "The version of the existing record doesn't match the RowVersion property provided.",
+      );
     }
   }
 
@@ -162,7 +166,11 @@ class Operation {
     const columns = Object.keys(key).sort().join(',');
     const declared = (this.definition.alternateKeys ?? []).some((k) => [...k].sort().join(',') === columns);
     if (pairs.length === 0 || !declared) {
-      throw new ODataError(400, ERROR_CODES.invalidArgument, `'${this.key}' is neither a GUID nor an alternate key of ${this.definition.logicalName}.`);
+      throw new ODataError(
+        400,
+        ERROR_CODES.invalidArgument,
+        `'${this.key}' is neither a GUID nor an alternate key of ${this.definition.logicalName}.`,
+      );
     }
     return key;
   }
@@ -218,7 +226,8 @@ class Operation {
     const nav = this.definition.navigation?.[navigation];
     if (!nav) throw this.unknownProperty(navigation);
     const m = typeof value === 'string' ? /(?:^|\/)(\w+)\(([0-9a-fA-F-]{36})\)$/.exec(value) : null;
-    if (!m || m[1] !== nav.target) throw new ODataError(400, ERROR_CODES.invalidArgument, `${navigation}@odata.bind must be "/${nav.target}(<guid>)".`);
+    if (!m || m[1] !== nav.target)
+      throw new ODataError(400, ERROR_CODES.invalidArgument, `${navigation}@odata.bind must be "/${nav.target}(<guid>)".`);
     columns[nav.lookup] = m[2]!.toLowerCase();
   }
 
@@ -229,7 +238,11 @@ class Operation {
   }
 
   private unknownProperty(name: string): ODataError {
-    return new ODataError(400, ERROR_CODES.unknownProperty, `Could not find a property named '${name}' on type 'Microsoft.Dynamics.CRM.${this.definition.logicalName}'.`);
+    return new ODataError(
+      400,
+      ERROR_CODES.unknownProperty,
+      `Could not find a property named '${name}' on type 'Microsoft.Dynamics.CRM.${this.definition.logicalName}'.`,
+    );
   }
 
   private project(row: Row, options: QueryOptions): Row {
@@ -243,7 +256,10 @@ class Operation {
       const related = typeof id === 'string' ? this.records.row(nav.target, id) : undefined;
       const target = this.records.definition(nav.target)!;
       out[navigation] = related
-        ? { '@odata.etag': DataverseRecords.etag(related), ...pick(related, select ? [...select, target.primaryKey] : Object.keys(related)) }
+        ? {
+            '@odata.etag': DataverseRecords.etag(related),
+            ...pick(related, select ? [...select, target.primaryKey] : Object.keys(related)),
+          }
         : null;
     }
     return out;

@@ -74,7 +74,9 @@ export async function startDataverseSimulator(options: SimulatorOptions = {}): P
     }
     if (!throttling) return undefined;
     const code = throttling.code ?? ERROR_CODES.numberOfRequests;
-    return errorResponse(new ODataError(429, code, THROTTLE_MESSAGES[code] ?? 'Too many requests.'), { 'Retry-After': String(throttling.retryAfterSeconds) });
+    return errorResponse(new ODataError(429, code, THROTTLE_MESSAGES[code] ?? 'Too many requests.'), {
+      'Retry-After': String(throttling.retryAfterSeconds),
+    });
   }
 
   function handle(method: string, path: string, headers: Record<string, string>, body: string, now: number): SimResponse {
@@ -85,7 +87,8 @@ export async function startDataverseSimulator(options: SimulatorOptions = {}): P
       return executeBatch(records, items, {
         apiUrl,
         continueOnError: /odata\.continue-on-error/.test(headers.prefer ?? ''),
-        onOperation: (op, response) => operations.push({ method: op.method, url: op.path, headers: op.headers, time: now, status: response.status, via: 'batch' }),
+        onOperation: (op, response) =>
+          operations.push({ method: op.method, url: op.path, headers: op.headers, time: now, status: response.status, via: 'batch' }),
       });
     }
     const response = executeOperation(records, { method, path, headers, body }, apiUrl);
@@ -108,7 +111,9 @@ export async function startDataverseSimulator(options: SimulatorOptions = {}): P
           ? errorResponse(new ODataError(404, ERROR_CODES.unknownProperty, `The stand-in serves only ${API_PATH}`))
           : handle(req.method ?? 'GET', path, headers, Buffer.concat(chunks).toString('utf8'), now);
     } catch (e) {
-      response = errorResponse(e instanceof ODataError ? e : new ODataError(500, ERROR_CODES.invalidArgument, `Stand-in failure: ${(e as Error).message}`));
+      response = errorResponse(
+        e instanceof ODataError ? e : new ODataError(500, ERROR_CODES.invalidArgument, `Stand-in failure: ${(e as Error).message}`),
+      );
     }
     requests.push({ method: req.method ?? 'GET', url: path, headers, time: now, status: response.status, via: 'http' });
     res.writeHead(response.status, response.headers);

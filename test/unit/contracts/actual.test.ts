@@ -29,12 +29,21 @@ describe('actualSchema: an actual from Dataverse', () => {
   });
 
   it('refuses an unknown option-set code, naming the field and the names it allows', () => {
-    expect(parse({ ...actual(), billingType: 42 })).toEqual({ ok: false, reason: expect.stringMatching(/^billingType: must be one of Chargeable/) });
+    expect(parse({ ...actual(), billingType: 42 })).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^billingType: must be one of Chargeable/),
+    });
   });
 
   it.each(['invoiceId', 'proposalId'] as const)('requires %s of a billed sales actual, also when sent as null', (field) => {
-    expect(parse({ ...actual(), [field]: undefined })).toEqual({ ok: false, reason: `${field}: is required when transactionType is BilledSales` });
-    expect(parse({ ...actual(), [field]: null })).toEqual({ ok: false, reason: `${field}: is required when transactionType is BilledSales` });
+    expect(parse({ ...actual(), [field]: undefined })).toEqual({
+      ok: false,
+      reason: `${field}: is required when transactionType is BilledSales`,
+    });
+    expect(parse({ ...actual(), [field]: null })).toEqual({
+      ok: false,
+      reason: `${field}: is required when transactionType is BilledSales`,
+    });
   });
 
   it('does not require an invoice or proposal of an actual that is not billed sales', () => {

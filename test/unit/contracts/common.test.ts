@@ -1,7 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { describeIssues, identifier, jsonPayload, legalEntity, money, normaliseRowId, nullsAsAbsent, rowVersion } from '../../../shared/contracts/common';
+import {
+  describeIssues,
+  identifier,
+  jsonPayload,
+  legalEntity,
+  money,
+  normaliseRowId,
+  nullsAsAbsent,
+  rowVersion,
+} from '../../../shared/contracts/common';
 import { isMoney } from '../../../shared/contracts/money';
 
 /** A GUID spelt any way Dataverse and its tools spell one: any letter case, with or without braces. */
@@ -23,9 +32,15 @@ describe('normaliseRowId: one spelling per Dataverse row', () => {
 
   it('is idempotent, for GUIDs and anything else', () => {
     fc.assert(
-      fc.property(fc.oneof(guidSpellings.map((g) => g.spelt), fc.string()), (id) => {
-        expect(normaliseRowId(normaliseRowId(id))).toBe(normaliseRowId(id));
-      }),
+      fc.property(
+        fc.oneof(
+          guidSpellings.map((g) => g.spelt),
+          fc.string(),
+        ),
+        (id) => {
+          expect(normaliseRowId(normaliseRowId(id))).toBe(normaliseRowId(id));
+        },
+      ),
     );
   });
 

@@ -25,7 +25,10 @@ describe('confirmedInvoiceSchema: a confirmed pro forma invoice', () => {
         expect(parse(invoice({ transactionCount: count })).ok).toBe(count >= 1 && count <= MAX_LINES);
       }),
     );
-    expect(parse(invoice({ transactionCount: 0 }))).toEqual({ ok: false, reason: expect.stringMatching(/^transactionCount: must be at least 1/) });
+    expect(parse(invoice({ transactionCount: 0 }))).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^transactionCount: must be at least 1/),
+    });
     expect(parse(invoice({ transactionCount: 1.5 })).ok).toBe(false);
   });
 
@@ -37,7 +40,9 @@ describe('confirmedInvoiceSchema: a confirmed pro forma invoice', () => {
         const abs = total < 0n ? -total : total;
         const totalText = `${total < 0n ? '-' : ''}${abs / 1_000_000n}.${(abs % 1_000_000n).toString().padStart(6, '0')}`;
         const result = parse(invoice({ detailAmount: detail.text, totalTax: tax.text, totalAmount: totalText }));
-        expect(result).toEqual(offByOne ? { ok: false, reason: expect.stringMatching(/^totalAmount: must equal/) } : { ok: true, value: expect.anything() });
+        expect(result).toEqual(
+          offByOne ? { ok: false, reason: expect.stringMatching(/^totalAmount: must equal/) } : { ok: true, value: expect.anything() },
+        );
       }),
     );
   });

@@ -65,9 +65,11 @@ describe('sumMoney: sums are exact', () => {
   it('does not depend on the order or grouping of the amounts (commutative and associative)', () => {
     fc.assert(
       fc.property(
-        fc.array(decimal(), { maxLength: 20 }).chain((amounts) =>
-          fc.tuple(fc.constant(amounts.map((a) => a.text)), shuffled(amounts.map((a) => a.text)), fc.nat({ max: amounts.length })),
-        ),
+        fc
+          .array(decimal(), { maxLength: 20 })
+          .chain((amounts) =>
+            fc.tuple(fc.constant(amounts.map((a) => a.text)), shuffled(amounts.map((a) => a.text)), fc.nat({ max: amounts.length })),
+          ),
         ([texts, reordered, cut]) => {
           const whole = sumMoney(texts);
           expect(sumMoney(reordered)).toBe(whole);

@@ -14,7 +14,10 @@ const C = GUID(3, 'act');
 /** A header freshly created for an invoice expecting these actuals (count and detail amount taken from them). */
 function awaiting(actuals: readonly BilledSalesActual[], overrides: Parameters<typeof invoice>[0] = {}): ProposalHeader {
   const detailAmount = formatMoney(sumMoney(actuals.map((a) => a.amount)));
-  const created = decideHeader(undefined, invoice({ transactionCount: actuals.length, detailAmount, totalAmount: detailAmount, ...overrides }));
+  const created = decideHeader(
+    undefined,
+    invoice({ transactionCount: actuals.length, detailAmount, totalAmount: detailAmount, ...overrides }),
+  );
   if (created.kind !== 'create') throw new Error('a first header is always created');
   return created.header;
 }
@@ -151,7 +154,9 @@ describe('planImport: a posted proposal keeps what it posted', () => {
 
   it('refuses an actual that arrives after posting, as too late', () => {
     const late = billed({ actualId: B });
-    expect(plan({ header: posted, known: [a], staged: [late] }).refused).toEqual([{ actual: late, reason: expect.stringContaining('too late') }]);
+    expect(plan({ header: posted, known: [a], staged: [late] }).refused).toEqual([
+      { actual: late, reason: expect.stringContaining('too late') },
+    ]);
   });
 
   it('does not refuse a redelivery of the version it posted', () => {
@@ -212,7 +217,12 @@ describe('planImport: properties', () => {
         const result = planImport({ header: h, ...inputsOf(sent, held) });
         const expected = expectedLines(h, sent);
         if (expected) {
-          expect(result.header).toEqual({ status: 'LinesCreated', reason: null, activeBuild: buildId(expected), lineCount: h.invoice.transactionCount });
+          expect(result.header).toEqual({
+            status: 'LinesCreated',
+            reason: null,
+            activeBuild: buildId(expected),
+            lineCount: h.invoice.transactionCount,
+          });
           expect(sumMoney(result.lines.map((l) => l.actual.amount))).toBe(parseMoney(h.invoice.detailAmount));
           expect(ids(result.lines.map((l) => l.actual)).sort()).toEqual(ids(expected).sort());
           expect(result.lines.map((l) => l.lineNumber)).toEqual(expected.map((_, i) => i + 1));
@@ -231,7 +241,13 @@ describe('planImport: properties', () => {
       fc.property(scenario, ({ sent, h, held, order }) => {
         const allAtOnce = planImport({ header: h, ...inputsOf(sent, []) });
         const reordered = order.map((i) => sent[i]!);
-        const result = planImport({ header: h, ...inputsOf(reordered, order.map((i) => held[i]!)) });
+        const result = planImport({
+          header: h,
+          ...inputsOf(
+            reordered,
+            order.map((i) => held[i]!),
+          ),
+        });
         expect(result.header).toEqual(allAtOnce.header);
         expect(result.lines).toEqual(allAtOnce.lines);
       }),

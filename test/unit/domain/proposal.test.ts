@@ -4,7 +4,10 @@ import { awaitingReason, decideHeader, departedReason, takeDownFor, type Proposa
 import { GUID, header, invoice, postedHeader, shuffled, STATUSES } from '../support/domain';
 
 const linesCreated = (inv: Parameters<typeof invoice>[0] = {}) =>
-  header({ detailAmount: '100.00', totalAmount: '100.00', transactionCount: 2, ...inv }, { status: 'LinesCreated', reason: null, activeBuild: 'b1', lineCount: 2 });
+  header(
+    { detailAmount: '100.00', totalAmount: '100.00', transactionCount: 2, ...inv },
+    { status: 'LinesCreated', reason: null, activeBuild: 'b1', lineCount: 2 },
+  );
 
 describe('decideHeader: what a delivered confirmed invoice does to the stored header', () => {
   it('creates a first header awaiting all its actuals, with no lines and no posting', () => {
@@ -16,7 +19,10 @@ describe('decideHeader: what a delivered confirmed invoice does to the stored he
   });
 
   it('ignores a stale (lower) version and says which version is stored', () => {
-    expect(decideHeader(header({ version: 5 }), invoice({ version: 4, description: 'older' }))).toEqual({ kind: 'stale', storedVersion: 5 });
+    expect(decideHeader(header({ version: 5 }), invoice({ version: 4, description: 'older' }))).toEqual({
+      kind: 'stale',
+      storedVersion: 5,
+    });
   });
 
   it('sees the same version with the same content as a duplicate, whatever the key order', () => {
@@ -52,7 +58,14 @@ describe('decideHeader: what a delivered confirmed invoice does to the stored he
     const incoming = { ...stored.invoice, version: 2, ...change };
     expect(decideHeader(stored, incoming)).toEqual({
       kind: 'update',
-      header: { ...stored, invoice: incoming, status: 'AwaitingLines', reason: expect.stringContaining('version 2'), activeBuild: null, lineCount: 0 },
+      header: {
+        ...stored,
+        invoice: incoming,
+        status: 'AwaitingLines',
+        reason: expect.stringContaining('version 2'),
+        activeBuild: null,
+        lineCount: 0,
+      },
     });
   });
 

@@ -39,7 +39,10 @@ describe('decideRegister: named cases', () => {
   it('ignores a stale version, leaving a departure only where it names another proposal', () => {
     const stored = entry(onProposal('PINV-P', { version: 5 }));
     expect(decideRegister(stored, onProposal('PINV-P', { version: 4 }))).toMatchObject({ kind: 'stale', departure: null });
-    expect(decideRegister(stored, onProposal('PINV-Q', { version: 4 }))).toMatchObject({ kind: 'stale', departure: { proposal: Q, through: 4 } });
+    expect(decideRegister(stored, onProposal('PINV-Q', { version: 4 }))).toMatchObject({
+      kind: 'stale',
+      departure: { proposal: Q, through: 4 },
+    });
     expect(decideRegister(stored, cost({ version: 4 }))).toMatchObject({ kind: 'stale', departure: null });
   });
 
@@ -50,8 +53,14 @@ describe('decideRegister: named cases', () => {
 
   it('keeps the first content of a version and quarantines another, with a departure where it names another proposal', () => {
     const stored = entry(onProposal('PINV-P', { version: 2 }));
-    expect(decideRegister(stored, onProposal('PINV-P', { version: 2, amount: '1.00' }))).toMatchObject({ kind: 'conflict', departure: null });
-    expect(decideRegister(stored, onProposal('PINV-Q', { version: 2 }))).toMatchObject({ kind: 'conflict', departure: { proposal: Q, through: 2 } });
+    expect(decideRegister(stored, onProposal('PINV-P', { version: 2, amount: '1.00' }))).toMatchObject({
+      kind: 'conflict',
+      departure: null,
+    });
+    expect(decideRegister(stored, onProposal('PINV-Q', { version: 2 }))).toMatchObject({
+      kind: 'conflict',
+      departure: { proposal: Q, through: 2 },
+    });
   });
 
   it('revises an actual that named no proposal, without asking any proposal', () => {
@@ -77,7 +86,11 @@ describe('decideRegister: named cases', () => {
 
   it('allows a move while the old proposal is posted without holding the actual', () => {
     const stored = entry(onProposal('PINV-P', { version: 1 }));
-    expect(decideRegister(stored, onProposal('PINV-Q', { version: 2 }), { status: 'Posted', holds: false })).toEqual({ kind: 'move', from: P, through: 1 });
+    expect(decideRegister(stored, onProposal('PINV-Q', { version: 2 }), { status: 'Posted', holds: false })).toEqual({
+      kind: 'move',
+      from: P,
+      through: 1,
+    });
   });
 
   it('refuses a newer version once the actual is on a posted invoice, keeping the posted version', () => {
@@ -114,26 +127,36 @@ function deliver(order: readonly Sent[], postAfter = Infinity) {
     const from = stored && proposalOf(stored.actual)?.proposalId;
     const holder = from ? { status: from === posted ? ('Posted' as const) : ('LinesCreated' as const), holds: holds(from) } : undefined;
     const decision = decideRegister(stored, incoming, holder);
-    if (decision.kind === 'move') tell(decision.from.proposalId, { kind: 'departure', departed: { actualId: incoming.actualId, through: decision.through } });
+    if (decision.kind === 'move')
+      tell(decision.from.proposalId, { kind: 'departure', departed: { actualId: incoming.actualId, through: decision.through } });
     if (decision.kind === 'create' || decision.kind === 'revise' || decision.kind === 'move') stored = entry(incoming);
     if (decision.kind !== 'stale' && decision.kind !== 'conflict' && decision.kind !== 'refuse') stage(incoming);
-    else if (decision.departure) tell(decision.departure.proposal.proposalId, { kind: 'departure', departed: { actualId: incoming.actualId, through: decision.departure.through } });
+    else if (decision.departure)
+      tell(decision.departure.proposal.proposalId, {
+        kind: 'departure',
+        departed: { actualId: incoming.actualId, through: decision.departure.through },
+      });
     const nowOn = stored && proposalOf(stored.actual)?.proposalId;
     if (i + 1 === postAfter && nowOn && holds(nowOn)) {
       posted = nowOn;
       postedVersion = stored!.actual.version;
     }
   });
-  const holding = [...told.keys()].filter(holds).map((p) => ({ proposalId: p, version: (latest(told.get(p)!).get(stored!.actual.actualId) as { actual: Actual }).actual.version }));
+  const holding = [...told.keys()]
+    .filter(holds)
+    .map((p) => ({ proposalId: p, version: (latest(told.get(p)!).get(stored!.actual.actualId) as { actual: Actual }).actual.version }));
   return { stored: stored!.actual, holding, posted, postedVersion };
 }
 
-const sentVersions = fc.uniqueArray(
-  fc.record({ version: fc.nat(20), proposalId: fc.constantFrom('PINV-P', 'PINV-Q', 'PINV-R', null) }),
-  { minLength: 1, maxLength: 6, selector: (s) => s.version },
-);
+const sentVersions = fc.uniqueArray(fc.record({ version: fc.nat(20), proposalId: fc.constantFrom('PINV-P', 'PINV-Q', 'PINV-R', null) }), {
+  minLength: 1,
+  maxLength: 6,
+  selector: (s) => s.version,
+});
 /** Every version delivered at least once, some twice, in any order. */
-const deliveries = sentVersions.chain((sent) => fc.tuple(fc.constant(sent), fc.subarray(sent)).chain(([all, again]) => fc.tuple(fc.constant(all), shuffled([...all, ...again]))));
+const deliveries = sentVersions.chain((sent) =>
+  fc.tuple(fc.constant(sent), fc.subarray(sent)).chain(([all, again]) => fc.tuple(fc.constant(all), shuffled([...all, ...again]))),
+);
 
 describe('decideRegister: properties', () => {
   it('a higher version wins whatever the order, moves included', () => {

@@ -36,7 +36,9 @@ describe('correctionWarnings: a corrective whose original is not a posted propos
   });
 
   it.each(['AwaitingLines', 'LinesCreated', 'Error'] as const)('warns when the original is %s, not posted', (status) => {
-    expect(correctionWarnings(corrective, header({ proposalId: 'PINV-1' }, { status }))).toEqual([expect.stringContaining(`status ${status}`)]);
+    expect(correctionWarnings(corrective, header({ proposalId: 'PINV-1' }, { status }))).toEqual([
+      expect.stringContaining(`status ${status}`),
+    ]);
   });
 
   it('warns of nothing when the original is posted', () => {
@@ -54,8 +56,24 @@ describe('proposalView', () => {
 
   it('lists lines by line number, with absent quantity and price as null', () => {
     expect(proposalView(created, [...lines].reverse()).lines).toEqual([
-      { lineNumber: 1, actualId: B, transactionClassification: b.transactionClassification, projectId: b.projectId, quantity: null, price: null, amount: '20.00' },
-      { lineNumber: 2, actualId: A, transactionClassification: a.transactionClassification, projectId: a.projectId, quantity: a.quantity, price: a.price, amount: '100.00' },
+      {
+        lineNumber: 1,
+        actualId: B,
+        transactionClassification: b.transactionClassification,
+        projectId: b.projectId,
+        quantity: null,
+        price: null,
+        amount: '20.00',
+      },
+      {
+        lineNumber: 2,
+        actualId: A,
+        transactionClassification: a.transactionClassification,
+        projectId: a.projectId,
+        quantity: a.quantity,
+        price: a.price,
+        amount: '100.00',
+      },
     ]);
   });
 
@@ -96,7 +114,10 @@ describe('actualView', () => {
 
   it("is pending with the header's reason while the proposal awaits its lines", () => {
     const awaiting = header({}, { reason: 'waiting for billed sales actuals: 1 of 2 staged' });
-    expect(actualView({ actual: a, header: awaiting, line: undefined, posted: undefined })).toMatchObject({ status: 'Pending', reason: awaiting.reason });
+    expect(actualView({ actual: a, header: awaiting, line: undefined, posted: undefined })).toMatchObject({
+      status: 'Pending',
+      reason: awaiting.reason,
+    });
   });
 
   it('is pending when a newer version is staged than the one on the line', () => {
@@ -106,7 +127,13 @@ describe('actualView', () => {
 
   it('is processed on its line once the lines are created, without accounting yet', () => {
     const view = actualView({ actual: a, header: created, line: lineOf(A), posted: undefined });
-    expect(view).toMatchObject({ status: 'Processed', billingStatus: 'CustomerInvoiceCreated', lineNumber: lineOf(A).lineNumber, accounting: null, refusedVersion: null });
+    expect(view).toMatchObject({
+      status: 'Processed',
+      billingStatus: 'CustomerInvoiceCreated',
+      lineNumber: lineOf(A).lineNumber,
+      accounting: null,
+      refusedVersion: null,
+    });
   });
 
   it("shows the posting's accounting once posted", () => {

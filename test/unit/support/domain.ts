@@ -31,7 +31,14 @@ export const postedHeader = (inv: Partial<ConfirmedInvoice> = {}, postingId = 'p
     reason: null,
     activeBuild: 'build-1',
     lineCount: inv.transactionCount ?? 1,
-    posting: { postingId, customerInvoiceId: 'CIV-1', voucher: 'VOU-1', accountingDate: '2026-11-21', accountingCurrency: 'USD', exchangeRate: '1' },
+    posting: {
+      postingId,
+      customerInvoiceId: 'CIV-1',
+      voucher: 'VOU-1',
+      accountingDate: '2026-11-21',
+      accountingCurrency: 'USD',
+      exchangeRate: '1',
+    },
   });
 
 /** A billed sales actual of the builders' default invoice and proposal. */
