@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { inParallel } from '../shared/pipeline/inParallel';
 import { TableServiceClient, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { readSettings } from '../shared/config';
@@ -188,22 +189,9 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** Runs `work` for each item with at most `limit` at once. */
-export async function pool<T>(items: Iterable<T>, limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
-  const it = items[Symbol.iterator]();
-  let failed: unknown;
-  const worker = async () => {
-    for (let next = it.next(); !next.done && failed === undefined; next = it.next()) {
-      try {
-        await work(next.value);
-      } catch (e) {
-        failed ??= e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: limit }, worker));
-  if (failed !== undefined) throw failed;
-}
+/** The product's pool (shared/pipeline/inParallel.ts), for the bench's loops. */
+export const pool = <T>(items: Iterable<T>, limit: number, work: (item: T) => Promise<unknown>) =>
+  inParallel(items, limit, work).then(() => undefined);
 
 /** Writes rows that share a partition in transactions of up to 100, with `limit` transactions at once. */
 export async function writeBatches(

@@ -89,18 +89,4 @@ export class HostClient {
   }
 }
 
-/** Runs `work` over `items`, at most `limit` at once, results in input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

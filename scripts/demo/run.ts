@@ -8,7 +8,8 @@ import type { ActualView, ProposalView } from '../../shared/domain/views';
 import type { OutboundMessage } from '../../shared/messaging/accountingUpdates';
 import { postingSecrets } from '../../shared/http/webhookSignature';
 import { buildBatch, postingFor, RUN_ID, type DemoBatch, type DemoInvoice } from './batch';
-import { HostClient, mapLimit, sleep } from './client';
+import { inParallel } from '../../shared/pipeline/inParallel';
+import { HostClient, sleep } from './client';
 import { proposalTable, totalsTable, type ProposalRow } from './report';
 
 export interface DemoOptions {
@@ -174,7 +175,7 @@ async function drive(client: HostClient, batch: DemoBatch, ctx: DriveContext): P
   let t = Date.now();
   for (const phase of [1, 2, 3] as const) {
     const messages = batch.messages.filter((m) => m.phase === phase);
-    await mapLimit(messages, 16, async (m) => {
+    await inParallel(messages, 16, async (m) => {
       const r = await client.admin(m.functionName, JSON.stringify(m.body));
       if (r.status !== 202) throw new Abort(`POST /admin/functions/${m.functionName} answered ${r.status}: ${JSON.stringify(r.body)}`);
     });
@@ -204,7 +205,7 @@ async function drive(client: HostClient, batch: DemoBatch, ctx: DriveContext): P
       return v && v.status === (status === 'Posted' ? 'LinesCreated' : status) && reasonIncludes.every((s) => (v.reason ?? '').includes(s));
     });
   const readProposals = () =>
-    mapLimit(invoices, 16, async (inv) => {
+    inParallel(invoices, 16, async (inv) => {
       const r = await client.proposal(inv.header.legalEntity, inv.header.proposalId);
       return r.status === 200 ? (r.body as ProposalView) : undefined;
     });
@@ -232,7 +233,7 @@ async function drive(client: HostClient, batch: DemoBatch, ctx: DriveContext): P
   // 4. Finance posts every proposal that has lines, through the signed callback.
   t = Date.now();
   const toPost = invoices.flatMap((inv, i) => (views[i]?.status === 'LinesCreated' ? [{ inv, view: views[i]! }] : []));
-  const receipts = await mapLimit(toPost, 8, async ({ inv, view }) => {
+  const receipts = await inParallel(toPost, 8, async ({ inv, view }) => {
     const posting = postingFor(inv, view.lines);
     const r = await client.posted(inv.header.legalEntity, inv.header.proposalId, posting);
     if (r.status !== 200)
@@ -262,8 +263,8 @@ async function drive(client: HostClient, batch: DemoBatch, ctx: DriveContext): P
   // 6. Read everything back.
   views = await readProposals();
   const billed = invoices.flatMap((inv) => inv.actuals); // the never-sent one too: it must not exist
-  const actualViews = await mapLimit(billed, 16, async (a) => client.actual(a.legalEntity, a.actualId));
-  const costViews = await mapLimit(batch.costActuals, 16, async (a) => client.actual(a.legalEntity, a.actualId));
+  const actualViews = await inParallel(billed, 16, async (a) => client.actual(a.legalEntity, a.actualId));
+  const costViews = await inParallel(batch.costActuals, 16, async (a) => client.actual(a.legalEntity, a.actualId));
   print(
     `  posted ${receipts.length} customer invoices through the signed callback; read back ${views.filter(Boolean).length} proposals and ${[...actualViews, ...costViews].filter((r) => r.status === 200).length} actuals (${seconds(Date.now() - t)})`,
   );

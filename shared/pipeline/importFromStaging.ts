@@ -6,6 +6,7 @@ import { parseProposalPartition } from '../storage/keys';
 import type { ProposalPartition } from '../storage/proposals';
 import { allShards, type StagedGroup, type StagedRow, type StagingStore } from '../storage/staging';
 import type { Logger, Runtime } from '../runtime';
+import { inParallel } from './inParallel';
 
 export type ProposalOutcome = 'LinesCreated' | 'AwaitingLines' | 'Error' | 'WaitingForHeader' | 'Unchanged' | 'Posted';
 
@@ -128,22 +129,6 @@ class StagedRowSweeper {
   }
 }
 
-/** Runs `work` over `items` with at most `limit` at once, pulling items lazily. */
-async function pool<T>(items: AsyncIterable<T>, limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  const running = new Set<Promise<void>>();
-  const failures: unknown[] = [];
-  for await (const item of items) {
-    const p = work(item)
-      .catch((e) => void failures.push(e))
-      .finally(() => running.delete(p));
-    running.add(p);
-    if (running.size >= limit) await Promise.race(running);
-  }
-  await Promise.all(running);
-  if (failures.length)
-    throw new AggregateError(failures, `${failures.length} proposal(s) failed to import; they stay staged for the next run`);
-}
-
 async function* everyGroup(rt: Runtime): AsyncGenerator<StagedGroup> {
   for (const shard of allShards()) yield* rt.staging.groups(shard);
 }
@@ -164,13 +149,17 @@ export async function importFromStaging(rt: Runtime, log: Logger, options: Impor
   };
   const sweeper = new StagedRowSweeper(rt.staging);
   try {
-    await pool(everyGroup(rt), options.concurrency ?? 16, async (group) => {
+    const importEach = async (group: StagedGroup) => {
       const result = await importProposal(rt, group, options, log, sweeper);
       summary.proposals++;
       summary.stagedRows += group.rows.length;
       summary.outcomes[result.outcome]++;
       summary.linesWritten += result.lines;
       summary.refused += result.refused;
+    };
+    await inParallel(everyGroup(rt), options.concurrency ?? 16, importEach, { keepGoing: true }).catch((e: unknown) => {
+      const failed = e instanceof AggregateError ? e.errors : [e];
+      throw new AggregateError(failed, `${failed.length} proposal(s) failed to import; they stay staged for the next run`);
     });
   } finally {
     await sweeper.flush();

@@ -9,6 +9,7 @@
  *
  * FAULT_SEED=<seed> replays the fault sequence of a run.
  */
+import { inParallel } from '../../shared/pipeline/inParallel';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Actual } from '../../shared/contracts/actual';
 import { importFromStaging } from '../../shared/pipeline/importFromStaging';
@@ -86,15 +87,6 @@ function thousandActuals(): Message[] {
   ];
   expect(messages.filter((m) => m.kind === 'actual')).toHaveLength(1000);
   return messages;
-}
-
-async function inParallel<T>(items: readonly T[], limit: number, work: (t: T) => Promise<unknown>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) await work(items[next++]!);
-    }),
-  );
 }
 
 describe('storage faults injected into the SDK pipeline', () => {
