@@ -19,6 +19,7 @@ import { enabledFunctions } from './disabledFunctions';
 import { createHttpServer } from './httpServer';
 import { Invocations, type LogLine } from './invocation';
 import { loadLocalEnvironment, readHostJson, readLocalHostSettings } from './localSettings';
+import { LocalAccountingQueue } from './accountingQueue';
 import { LocalQueues } from './localQueues';
 import { QueuePump } from './queuePump';
 import { openReceiver, receiveFromServiceBus } from './serviceBusReceiver';
@@ -93,6 +94,16 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     ? busFunctions.map((d) => receiveFromServiceBus(openReceiver(bus, d.queueName), d, invocations, { maxConcurrentCalls, log }))
     : [];
   const timers = new TimerScheduler(hostTables.timers, invocations, log);
+  const outbound = rt.sender instanceof TableOutbound ? rt.sender : undefined;
+  const writeBack = busFunctions.find((d) => d.queueName === QUEUES.accountingUpdates);
+  if (!bus && outbound && writeBack) {
+    rt.sender = new LocalAccountingQueue(outbound, queues, writeBack.queueName, () => pumps.get(writeBack.name)?.nudge());
+    log(
+      'information',
+      'host',
+      `accounting updates go to ${writeBack.name} through its local queue (and stay readable at /admin/local/outbound)`,
+    );
+  }
 
   const server = createHttpServer({
     functions,
@@ -115,8 +126,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
           return Object.fromEntries(
             await Promise.all(busFunctions.map(async (d) => [d.queueName, (await queues.pending(d.queueName)).length])),
           );
-        if (what === 'outbound')
-          return rt.sender instanceof TableOutbound ? rt.sender.read() : { note: `sent to Service Bus queue ${QUEUES.accountingUpdates}` };
+        if (what === 'outbound') return outbound ? outbound.read() : { note: `sent to Service Bus queue ${QUEUES.accountingUpdates}` };
         if (what === 'quarantine') return rt.quarantine.list(query.get('source') ?? undefined);
         return undefined;
       },
