@@ -1,37 +1,31 @@
-import { accountingUpdateMessage } from '../messaging/accountingUpdates';
+import type { PostingLine } from '../contracts/posting';
+import type { ProposalHeader } from '../domain/proposal';
+import { accountingUpdateMessage, type OutboundMessage } from '../messaging/accountingUpdates';
 import { isPreconditionFailed } from '../storage/conditions';
 import { parseProposalPartition } from '../storage/keys';
 import { allShards } from '../storage/staging';
-import type { ProposalHeader } from '../domain/proposal';
 import type { Logger, Runtime } from '../runtime';
 
 /** An outbox entry whose posting never committed is dropped after this long (the callback failed and was not retried). */
 const UNCOMMITTED_GRACE_MS = 60 * 60 * 1000;
 
-export type DispatchResult = { state: 'sent' | 'nothingToSend'; sent: number } | { state: 'notCommitted'; sent: 0 };
+export type DispatchResult = { state: 'sent'; sent: number } | { state: 'notCommitted'; sent: 0 };
 
 /**
- * Sends the accounting updates of one posting that are not marked sent yet,
- * then marks them. A crash between the two sends them again: the message ids
- * are deterministic, so Service Bus duplicate detection drops the repeat.
+ * One accounting update per line of a posted proposal. The message ids are
+ * deterministic, so sending a posting's updates again (after a crash, or by the
+ * sweep after a failed send) is dropped by Service Bus duplicate detection.
  */
-export async function dispatchPosting(rt: Runtime, proposal: string, postingId: string, known?: ProposalHeader): Promise<DispatchResult> {
-  // A posted header never changes again, so one the caller has just read or written is as good as a fresh read.
-  const header =
-    known?.status === 'Posted' && known.posting?.postingId === postingId ? { value: known } : await rt.proposals.header(proposal);
-  const posting = header?.value.posting;
-  if (!header || header.value.status !== 'Posted' || posting?.postingId !== postingId) return { state: 'notCommitted', sent: 0 };
-  const unsent = (await rt.proposals.postedLines(proposal, postingId)).filter((r) => !r.value.sentAt);
-  if (!unsent.length) return { state: 'nothingToSend', sent: 0 };
-
+export function accountingUpdates(proposal: string, header: ProposalHeader, lines: readonly PostingLine[]): OutboundMessage[] {
+  const posting = header.posting!;
   const { legalEntity, proposalId } = parseProposalPartition(proposal);
-  const messages = unsent.map(({ value: line }) =>
+  return lines.map((line) =>
     accountingUpdateMessage(
       {
         actualId: line.actualId,
         legalEntity,
         proposalId,
-        invoiceId: header.value.invoice.invoiceId,
+        invoiceId: header.invoice.invoiceId,
         billingStatus: 'CustomerInvoicePosted',
         customerInvoiceId: posting.customerInvoiceId,
         voucher: posting.voucher,
@@ -41,12 +35,26 @@ export async function dispatchPosting(rt: Runtime, proposal: string, postingId: 
         accountingAmount: line.accountingAmount,
         salesTaxAmount: line.salesTaxAmount,
       },
-      postingId,
+      posting.postingId,
     ),
   );
-  await rt.sender.send(messages);
+}
 
-  await rt.proposals.markSent(proposal, unsent, rt.now().toISOString());
+/**
+ * Sends every accounting update of one posting, read back from its posted
+ * rows: what the sweep does for a posting whose callback could not send them
+ * (or did not try: a very large one answers Finance first).
+ */
+export async function dispatchPosting(rt: Runtime, proposal: string, postingId: string): Promise<DispatchResult> {
+  const header = await rt.proposals.header(proposal);
+  if (header?.value.status !== 'Posted' || header.value.posting?.postingId !== postingId) return { state: 'notCommitted', sent: 0 };
+  const rows = await rt.proposals.postedLines(proposal, postingId);
+  const messages = accountingUpdates(
+    proposal,
+    header.value,
+    rows.map((r) => r.value),
+  );
+  await rt.sender.send(messages);
   return { state: 'sent', sent: messages.length };
 }
 

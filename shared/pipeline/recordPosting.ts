@@ -4,9 +4,18 @@ import { decidePosting } from '../domain/posting';
 import { invoiceTypeOf, type InvoiceType } from '../domain/views';
 import type { PostingRecord, ProposalHeader } from '../domain/proposal';
 import { withOptimisticRetry } from '../storage/conditions';
+import type { OutboxEntryKey } from '../storage/outbox';
 import { proposalPartition } from '../storage/keys';
 import type { Logger, Runtime } from '../runtime';
-import { dispatchPosting } from './dispatchAccountingUpdates';
+import { accountingUpdates } from './dispatchAccountingUpdates';
+
+/**
+ * A posting of up to this many lines sends its accounting updates before it
+ * answers (one Service Bus batch or a few); a larger one answers Finance once
+ * committed and leaves the sending to the outbox sweep, so the callback's answer
+ * does not grow with the invoice.
+ */
+export const SEND_WITH_ANSWER_MAX_LINES = 1_000;
 
 export interface PostingReceipt {
   legalEntity: string;
@@ -59,11 +68,10 @@ export async function recordPosting(
   const le = legalEntity.toLowerCase();
   const pk = proposalPartition(le, proposalId);
 
-  // The header as it stands once the posting is decided (read, or as this call wrote it), for the dispatch.
-  let current: ProposalHeader | undefined;
+  // What this call committed, if it committed a posting: its updates are sent from memory, with no read back.
+  let committed: { header: ProposalHeader; outbox: OutboxEntryKey | undefined } | undefined;
   const result = await withOptimisticRetry(`posting of ${le}/${proposalId}`, async (): Promise<PostingResult> => {
     const header = await rt.proposals.header(pk);
-    current = header?.value;
     // Only a proposal with lines to post needs them read: a posted one is answered from its header.
     const build = header?.value.status === 'LinesCreated' ? header.value.activeBuild : null;
     const lines = build ? await rt.proposals.lines(pk, build) : [];
@@ -82,18 +90,21 @@ export async function recordPosting(
         return { kind: 'repeat', receipt: receipt(le, proposalId, header!.value, decision.record, header!.value.lineCount) };
       case 'post': {
         const id = decision.record.postingId;
-        await rt.outbox.add(pk, id, rt.now()); // before the commit, so the sweep finds it whatever happens next
+        const outbox = await rt.outbox.add(pk, id, rt.now()); // before the commit, so the sweep finds it whatever happens next
         const posted = await rt.proposals.recordPosting(pk, header!, decision.record, posting.lines);
-        current = posted;
+        committed = { header: posted, outbox };
         log.info(`proposal ${le}/${proposalId} posted as ${decision.record.customerInvoiceId}, voucher ${decision.record.voucher}`);
         return { kind: 'posted', receipt: receipt(le, proposalId, posted, decision.record, lines.length) };
       }
     }
   });
 
-  if ((result.kind === 'posted' || result.kind === 'repeat') && current?.posting) {
+  // Finance waits for the answer: a large posting's updates go out with the next outbox sweep instead.
+  if (committed && posting.lines.length <= SEND_WITH_ANSWER_MAX_LINES) {
     try {
-      await dispatchPosting(rt, pk, current.posting.postingId, current);
+      await rt.sender.send(accountingUpdates(pk, committed.header, posting.lines));
+      // The posting's one "sent" mark: its outbox entry goes, so the sweep has nothing left to do for it.
+      if (committed.outbox) await rt.outbox.remove(committed.outbox);
     } catch (e) {
       log.warn(`accounting updates for ${le}/${proposalId} not sent yet, the outbox sweep will retry: ${(e as Error).message}`);
     }

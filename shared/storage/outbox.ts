@@ -16,19 +16,19 @@ export interface OutboxEntry {
   createdAt: string;
 }
 
+export type OutboxEntryKey = Pick<OutboxEntry, 'partitionKey' | 'rowKey' | 'etag'>;
+
 export class OutboxIndex {
   constructor(private readonly table: TableClient) {}
 
-  async add(proposal: string, postingId: string, now: Date): Promise<void> {
-    await createIfAbsent(() =>
-      this.table.createEntity({
-        partitionKey: shardOf(proposal),
-        rowKey: `${proposal}|${postingId}`,
-        proposal,
-        postingId,
-        createdAt: now.toISOString(),
-      }),
-    );
+  /** Adds the posting's entry; returns its key and ETag, or undefined when it was already there (a retry). */
+  async add(proposal: string, postingId: string, now: Date): Promise<OutboxEntryKey | undefined> {
+    const key = { partitionKey: shardOf(proposal), rowKey: `${proposal}|${postingId}` };
+    let etag: string | undefined;
+    const created = await createIfAbsent(async () => {
+      etag = (await this.table.createEntity({ ...key, proposal, postingId, createdAt: now.toISOString() })).etag;
+    });
+    return created && etag ? { ...key, etag } : undefined;
   }
 
   async *entries(shard: string): AsyncGenerator<OutboxEntry> {
@@ -36,7 +36,7 @@ export class OutboxIndex {
   }
 
   /** Removes the entry only as it was read: a concurrent re-add keeps it. */
-  async remove(entry: Pick<OutboxEntry, 'partitionKey' | 'rowKey' | 'etag'>): Promise<void> {
+  async remove(entry: OutboxEntryKey): Promise<void> {
     await deleteIfPresent(() => this.table.deleteEntity(entry.partitionKey, entry.rowKey, { etag: entry.etag }));
   }
 }

@@ -31,10 +31,9 @@ export interface Stored<T> {
   etag: string;
 }
 
+/** A line's accounting amounts as Finance posted them (the outbox entry, not the row, says whether they were sent). */
 export interface PostedLine extends PostingLine {
   postingId: string;
-  /** When the accounting update was handed to Service Bus; null while it waits in the outbox. */
-  sentAt: string | null;
 }
 
 /**
@@ -118,7 +117,6 @@ export const lineEntity = (pk: string, build: string, l: ProposalLine) => ({
 export const postedEntity = (pk: string, p: PostedLine) => ({
   partitionKey: pk,
   rowKey: postedRow(p.postingId, p.actualId),
-  sentAt: p.sentAt ?? '',
   json: JSON.stringify(p),
 });
 

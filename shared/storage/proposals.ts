@@ -2,7 +2,7 @@ import { odata, type TableClient, type TransactionAction } from '@azure/data-tab
 import type { Posting } from '../contracts/posting';
 import type { ImportPlan, ProposalLine } from '../domain/importPlan';
 import { takeDownFor, type PostingRecord, type ProposalHeader } from '../domain/proposal';
-import { chunk, commitToPartition, MAX_BATCH } from './batches';
+import { commitToPartition } from './batches';
 import { deleteIfPresent, isNotFound, isPreconditionFailed } from './conditions';
 import { prefixEnd } from './keys';
 import {
@@ -194,27 +194,10 @@ export class ProposalStore {
    * with: the commit point, as for builds. Returns the posted header.
    */
   async recordPosting(pk: string, header: Stored<ProposalHeader>, record: PostingRecord, lines: Posting['lines']): Promise<ProposalHeader> {
-    const rows: TransactionAction[] = lines.map((l) => [
-      'upsert',
-      postedEntity(pk, { ...l, postingId: record.postingId, sentAt: null }),
-      'Replace',
-    ]);
+    const rows: TransactionAction[] = lines.map((l) => ['upsert', postedEntity(pk, { ...l, postingId: record.postingId }), 'Replace']);
     const posted: ProposalHeader = { ...header.value, status: 'Posted', reason: null, posting: record };
     await commitToPartition(this.table, rows, ['update', headerEntity(pk, posted), 'Replace', { etag: header.etag }]);
     return posted;
-  }
-
-  /** Marks posted rows as handed to Service Bus; rows another instance marked first are left as they are. */
-  async markSent(pk: string, rows: readonly Stored<PostedLine>[], sentAt: string): Promise<void> {
-    for (const batch of chunk(rows, MAX_BATCH)) {
-      try {
-        await this.table.submitTransaction(
-          batch.map((r) => ['update', postedEntity(pk, { ...r.value, sentAt }), 'Replace', { etag: r.etag }]),
-        );
-      } catch (e) {
-        if (!isPreconditionFailed(e)) throw e; // another instance marked them first
-      }
-    }
   }
 
   /** Rows of one prefix (a build's lines or a posting's rows), in key order. */
