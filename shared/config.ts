@@ -41,6 +41,14 @@ export const settingsSchema = z.object({
   DATAVERSE_URL: optionalText.describe(
     'Dataverse environment URL (https://<org>.crm.dynamics.com) for the accounting write-back; unset leaves updates on the queue',
   ),
+  DATAVERSE_CONTRACT_COMPANY_COLUMN: z
+    .string()
+    .trim()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'must be the logical name of a lookup column, e.g. msdyn_company')
+    .default('msdyn_company')
+    .describe(
+      "The project contract's (salesorder's) lookup column to the dual-write company (cdm_company) whose code is the legal entity of native messages",
+    ),
   DATAVERSE__clientId: optionalText.describe('Client id of the user-assigned managed identity for Dataverse'),
   DATAVERSE__credential: optionalText.describe('"managedidentity" to get the Dataverse token from the managed identity only'),
   POSTING_WEBHOOK_SECRET: optionalText.describe(

@@ -1,5 +1,7 @@
 import type { TableServiceClientOptions } from '@azure/data-tables';
 import { settings, type Settings } from './config';
+import { dataverseLookups } from './dataverse/connection';
+import type { DataverseLookups } from './dataverse/lookups';
 import { QUEUES } from './queues';
 import { TableOutbound, type AccountingUpdateSender } from './messaging/accountingUpdates';
 import { serviceBusClient, ServiceBusOutbound } from './messaging/serviceBus';
@@ -21,6 +23,8 @@ export interface Runtime {
   outbox: OutboxIndex;
   webhookReceipts: WebhookReceipts;
   sender: AccountingUpdateSender;
+  /** Only with DATAVERSE_URL: resolves the lookups of native Dataverse messages, built on first use. */
+  dataverse?: () => DataverseLookups;
   now: () => Date;
   close: () => Promise<void>;
 }
@@ -35,6 +39,8 @@ export interface RuntimeOptions {
   /** Extra storage pipeline policies (request counting, fault injection in tests). */
   storage?: TableServiceClientOptions;
   sender?: AccountingUpdateSender;
+  /** Lookups for native messages instead of those DATAVERSE_URL gives (tests). */
+  dataverse?: () => DataverseLookups;
 }
 
 export async function createRuntime(s: Settings, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -55,11 +61,18 @@ export async function createRuntime(s: Settings, options: RuntimeOptions = {}): 
     outbox: new OutboxIndex(tables.outbox),
     webhookReceipts: new WebhookReceipts(tables.webhookReceipts),
     sender,
+    ...nativeLookups(s, options),
     now: () => new Date(),
     close: async () => {
       await bus?.close();
     },
   };
+}
+
+/** Nothing changes without DATAVERSE_URL: no lookups, and native messages are quarantined saying so. */
+function nativeLookups(s: Settings, options: RuntimeOptions): Pick<Runtime, 'dataverse'> {
+  if (options.dataverse) return { dataverse: options.dataverse };
+  return s.DATAVERSE_URL ? { dataverse: () => dataverseLookups(s)! } : {};
 }
 
 let current: Promise<Runtime> | undefined;

@@ -161,6 +161,8 @@ var appSettings = {
   DATAVERSE_URL: dataverseUrl
   DATAVERSE__credential: 'managedidentity'
   DATAVERSE__clientId: identityClientId
+  // Native inbound messages: the project contract's lookup to its dual-write company (README, "Connect a real Dataverse").
+  DATAVERSE_CONTRACT_COMPANY_COLUMN: 'msdyn_company'
   'AzureWebJobs.writeBackAccounting.Disabled': empty(dataverseUrl) ? 'true' : 'false'
   AZURE_FUNCTIONS_ENVIRONMENT: 'Production'
 

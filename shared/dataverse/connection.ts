@@ -2,8 +2,15 @@ import { ConfigurationError, settings, type Settings } from '../config';
 import { dataverseTokenSource } from './accessToken';
 import { ActualUpdates } from './actualUpdates';
 import { dataverseEndpoint } from './endpoint';
+import { DataverseLookups } from './lookups';
+import { ServiceProtectionGate } from './serviceProtection';
+import { WebApiReads } from './webApiReads';
+
+/** Every request of this process, reads and writes, waits behind the same Retry-After: the limits count per application user. */
+const gate = new ServiceProtectionGate();
 
 let current: { url: string; actuals: ActualUpdates } | undefined;
+let lookups: { key: string; lookups: DataverseLookups } | undefined;
 
 /**
  * The process's way to update actuals in Dataverse, built from DATAVERSE_URL
@@ -24,7 +31,25 @@ export function dataverseActuals(s: Settings = settings()): ActualUpdates {
   if (current?.url !== url) {
     const endpoint = dataverseEndpoint(url);
     const token = dataverseTokenSource(s, endpoint);
-    current = { url, actuals: new ActualUpdates({ serverUrl: endpoint.serverUrl, ...(token ? { token } : {}) }) };
+    current = { url, actuals: new ActualUpdates({ serverUrl: endpoint.serverUrl, gate, ...(token ? { token } : {}) }) };
   }
   return current.actuals;
+}
+
+/**
+ * The process's lookups for native inbound messages (one per DATAVERSE_URL and
+ * company column, so their caches are shared by every invocation), or
+ * undefined without DATAVERSE_URL: native messages then cannot be resolved.
+ */
+export function dataverseLookups(s: Settings = settings()): DataverseLookups | undefined {
+  const url = s.DATAVERSE_URL;
+  if (!url) return undefined;
+  const key = `${url} ${s.DATAVERSE_CONTRACT_COMPANY_COLUMN}`;
+  if (lookups?.key !== key) {
+    const endpoint = dataverseEndpoint(url);
+    const token = dataverseTokenSource(s, endpoint);
+    const reads = new WebApiReads({ serverUrl: endpoint.serverUrl, gate, ...(token ? { token } : {}) });
+    lookups = { key, lookups: new DataverseLookups(reads, { contractCompanyColumn: s.DATAVERSE_CONTRACT_COMPANY_COLUMN }) };
+  }
+  return lookups.lookups;
 }

@@ -14,6 +14,8 @@ export type Outcome =
   | { kind: 'applied'; detail: string }
   | { kind: 'duplicate'; detail: string }
   | { kind: 'stale'; detail: string }
+  /** Completed on purpose with the reason logged: a native message that asks nothing of us (an invoice status other than Confirmed, an actual marked Adjusted). */
+  | { kind: 'ignored'; detail: string }
   | { kind: 'quarantined'; detail: string; quarantineId: string };
 
 export function rawText(body: unknown): string {
@@ -40,7 +42,18 @@ export async function parseDelivery<S extends z.ZodType>(
 ): Promise<{ ok: true; value: z.infer<S> } | { ok: false; outcome: Outcome }> {
   const json = jsonPayload(d.body);
   if (!json.ok) return { ok: false, outcome: await quarantine(rt, d, json.reason, log) };
-  const parsed = schema.safeParse(json.value);
+  return checkContract(rt, d, schema, json.value, log);
+}
+
+/** Checks a parsed body against its contract; a breach is quarantined with the fields named. */
+export async function checkContract<S extends z.ZodType>(
+  rt: Runtime,
+  d: Delivery,
+  schema: S,
+  value: unknown,
+  log: Logger,
+): Promise<{ ok: true; value: z.infer<S> } | { ok: false; outcome: Outcome }> {
+  const parsed = schema.safeParse(value);
   if (!parsed.success) return { ok: false, outcome: await quarantine(rt, d, describeIssues(parsed.error), log) };
   return { ok: true, value: parsed.data };
 }

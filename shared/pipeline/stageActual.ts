@@ -1,9 +1,10 @@
-import { actualSchema, isBilledSales, type Actual } from '../contracts/actual';
+import { isBilledSales, type Actual } from '../contracts/actual';
 import { decideRegister, needsHolder, proposalOf, type Departure, type Holder, type RegisterDecision } from '../domain/register';
 import { withOptimisticRetry } from '../storage/conditions';
 import { proposalPartition } from '../storage/keys';
 import type { Logger, Runtime } from '../runtime';
-import { parseDelivery, quarantine, type Delivery, type Outcome } from './inbound';
+import { quarantine, type Delivery, type Outcome } from './inbound';
+import { readActual } from './nativeInbound';
 
 /** Called between the steps of a delivery (crash tests stop the process there). */
 export type StepHook = (step: 'decided' | 'takenDown' | 'registered') => Promise<void> | void;
@@ -66,7 +67,8 @@ async function stageDeparture(rt: Runtime, departure: Departure | null, actualId
 }
 
 /**
- * syncActuals: every actual is registered; an accepted billed sales actual is
+ * syncActuals: every actual (our contract, or Dataverse's own msdyn_actual
+ * message turned into it) is registered; an accepted billed sales actual is
  * then staged for Import from staging. Register first, stage after: only a
  * version the register accepted is ever staged, so a refused version can never
  * become a line, whatever runs in between. A crash after the register write
@@ -74,7 +76,7 @@ async function stageDeparture(rt: Runtime, departure: Departure | null, actualId
  * (a duplicate) and stages it then. See docs/storage.md, "One identity per actual".
  */
 export async function stageActual(rt: Runtime, d: Delivery, log: Logger, onStep?: StepHook): Promise<Outcome> {
-  const parsed = await parseDelivery(rt, d, actualSchema, log);
+  const parsed = await readActual(rt, d, log);
   if (!parsed.ok) return parsed.outcome;
   const actual = parsed.value;
   const name = `actual ${actual.actualId} v${actual.version}`;

@@ -1,18 +1,19 @@
-import { confirmedInvoiceSchema } from '../contracts/invoiceProposal';
 import { decideHeader } from '../domain/proposal';
 import { withOptimisticRetry } from '../storage/conditions';
 import { proposalPartition } from '../storage/keys';
 import type { HeaderSnapshot } from '../storage/staging';
 import type { Logger, Runtime } from '../runtime';
-import { parseDelivery, quarantine, type Delivery, type Outcome } from './inbound';
+import { quarantine, type Delivery, type Outcome } from './inbound';
+import { readConfirmedInvoice } from './nativeInbound';
 
 /**
- * syncInvoiceProposal: a confirmed pro forma invoice becomes (or updates) its
+ * syncInvoiceProposal: a confirmed pro forma invoice (our contract, or
+ * Dataverse's own invoice message turned into it) becomes (or updates) its
  * proposal header. Evaluating lines is left to Import from staging, which a
  * staging flag asks to look at this proposal again.
  */
 export async function syncInvoiceProposal(rt: Runtime, d: Delivery, log: Logger): Promise<Outcome> {
-  const parsed = await parseDelivery(rt, d, confirmedInvoiceSchema, log);
+  const parsed = await readConfirmedInvoice(rt, d, log);
   if (!parsed.ok) return parsed.outcome;
   const invoice = parsed.value;
   const pk = proposalPartition(invoice.legalEntity, invoice.proposalId);

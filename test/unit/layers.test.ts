@@ -36,8 +36,12 @@ const LAYERS = {
     own: ['contracts', 'http', 'hosting', 'config', 'pipeline', 'runtime', 'queues'],
     packages: ['@azure/functions', '@azure/functions-core', 'node:'],
   },
-  // The composition root and settings: the only modules that know every store and client.
-  root: { own: ['contracts', 'storage', 'messaging', 'config', 'identity', 'queues', 'runtime'], packages: ['@azure/', 'zod', 'node:'] },
+  // The composition root and settings: the only modules that know every store and client
+  // (the Dataverse lookups too: the runtime hands them to the pipeline when DATAVERSE_URL is set).
+  root: {
+    own: ['contracts', 'storage', 'messaging', 'dataverse', 'config', 'identity', 'queues', 'runtime'],
+    packages: ['@azure/', 'zod', 'node:'],
+  },
   functions: { own: ['contracts', 'domain', 'pipeline', 'http', 'hosting', 'runtime', 'config', 'queues'], packages: ['@azure/functions'] },
 } as const;
 type Layer = keyof typeof LAYERS;
