@@ -1,5 +1,7 @@
 import { AttributeProblem, type EntityRef } from '../contracts/dataverse/attributeValues';
 import { RecentlyUsed } from './recentlyUsed';
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 import { readStrippedRecord, type MessageAttribute } from './strippedRecords';
 import type { WebApiReads, WebApiRow } from './webApiReads';
 
@@ -93,6 +95,8 @@ export class DataverseLookups {
    * the proposal must wait for, whatever has arrived here so far.
    */
   billedSalesCount(invoiceId: string): Promise<number> {
+    // The Web API has no parameterised $filter: the id goes in as text, so it must be exactly a GUID.
+    if (!GUID.test(invoiceId)) throw new Error(`invoiceid: ${JSON.stringify(invoiceId)} is not a GUID; it cannot go into a $filter`);
     return this.reads.count(
       'msdyn_actuals',
       `_msdyn_invoice_value eq ${invoiceId} and msdyn_transactiontypecode eq ${BILLED_SALES}`,

@@ -2,6 +2,7 @@ import { isBilledSales, type Actual } from '../contracts/actual';
 import { decideRegister, needsHolder, proposalOf, type Departure, type Holder, type RegisterDecision } from '../domain/register';
 import { withOptimisticRetry } from '../storage/conditions';
 import { proposalPartition } from '../storage/keys';
+import type { Holding } from '../storage/proposals';
 import type { Logger, Runtime } from '../runtime';
 import { quarantine, type Delivery, type Outcome } from './inbound';
 import { readActual } from './nativeInbound';
@@ -20,7 +21,7 @@ async function register(rt: Runtime, actual: Actual, name: string, onStep?: Step
   return withOptimisticRetry(name, async (attempt) => {
     const stored = attempt > 1 ? await rt.register.get(actual.actualId) : undefined;
     let holder: Holder | undefined;
-    let holding;
+    let holding: Holding | undefined;
     if (needsHolder(stored?.value.actual, actual)) {
       const from = proposalOf(stored!.value.actual)!;
       holding = await rt.proposals.holding(proposalPartition(from.legalEntity, from.proposalId), actual.actualId);
