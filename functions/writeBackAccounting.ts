@@ -1,6 +1,6 @@
 import { defineFunction } from '../shared/hosting/definition';
-import { inboundHandler } from '../shared/hosting/serviceBusAdapter';
-import { writeBackDelivery } from '../shared/pipeline/writeBackAccounting';
+import { inboundBatchHandler } from '../shared/hosting/serviceBusAdapter';
+import { writeBackDeliveries } from '../shared/pipeline/writeBackAccounting';
 import { QUEUES, SERVICE_BUS_CONNECTION } from '../shared/queues';
 
 /**
@@ -15,5 +15,7 @@ export default defineFunction({
   name: 'writeBackAccounting',
   queueName: QUEUES.accountingUpdates,
   connection: SERVICE_BUS_CONNECTION,
-  handler: inboundHandler(QUEUES.accountingUpdates, writeBackDelivery),
+  // Many updates per invocation, so they go to Dataverse together: up to 100 PATCHes per $batch request.
+  cardinality: 'many',
+  handler: inboundBatchHandler(QUEUES.accountingUpdates, writeBackDeliveries),
 });

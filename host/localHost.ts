@@ -58,7 +58,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const settings = readSettings(env); // storage: everything needs it, so a bad value stops the host
   for (const line of settingsProblems(env)) log('error', 'host', `CONFIGURATION ERROR: ${line}`);
   const local = readLocalHostSettings(env);
-  const { maxConcurrentCalls } = readHostJson(options.root);
+  const { maxConcurrentCalls, maxMessageBatchSize } = readHostJson(options.root);
   const functions = enabledFunctions([...functionDefinitions, ...(options.extraFunctions ?? [])], env, log);
   const schedule = (def: TimerFunction) => resolveAppSettingReferences(timerScheduleExpression(def), settings);
 
@@ -88,7 +88,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     redeliveryDelayMs: local.LOCAL_REDELIVERY_DELAY_MS,
   });
   const busFunctions = functions.filter((d): d is ServiceBusFunction => d.kind === 'serviceBus');
-  const pumps = new Map(busFunctions.map((d) => [d.name, new QueuePump(d, queues, invocations, { maxConcurrentCalls, pollMs: 250, log })]));
+  const pumps = new Map(
+    busFunctions.map((d) => [d.name, new QueuePump(d, queues, invocations, { maxConcurrentCalls, maxMessageBatchSize, pollMs: 250, log })]),
+  );
   const bus = serviceBusClient(settings);
   const receivers = bus
     ? busFunctions.map((d) => receiveFromServiceBus(openReceiver(bus, d.queueName), d, invocations, { maxConcurrentCalls, log }))

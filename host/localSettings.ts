@@ -41,11 +41,15 @@ export function readLocalHostSettings(env: NodeJS.ProcessEnv): LocalHostSettings
 
 export interface HostJson {
   maxConcurrentCalls: number;
+  /** Messages per invocation of a function with cardinality 'many'. */
+  maxMessageBatchSize: number;
 }
 
 export function readHostJson(root: string): HostJson {
   const host = JSON.parse(readFileSync(join(root, 'host.json'), 'utf8')) as {
-    extensions?: { serviceBus?: { maxConcurrentCalls?: number } };
+    extensions?: { serviceBus?: { maxConcurrentCalls?: number; maxMessageBatchSize?: number } };
   };
-  return { maxConcurrentCalls: host.extensions?.serviceBus?.maxConcurrentCalls ?? 16 };
+  const serviceBus = host.extensions?.serviceBus;
+  // The Functions host's defaults when host.json says nothing.
+  return { maxConcurrentCalls: serviceBus?.maxConcurrentCalls ?? 16, maxMessageBatchSize: serviceBus?.maxMessageBatchSize ?? 1000 };
 }

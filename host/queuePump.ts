@@ -18,7 +18,7 @@ export class QueuePump {
     private readonly def: ServiceBusFunction,
     private readonly queues: LocalQueues,
     private readonly invocations: Invocations,
-    private readonly options: { maxConcurrentCalls: number; pollMs: number; log: LogLine },
+    private readonly options: { maxConcurrentCalls: number; maxMessageBatchSize?: number; pollMs: number; log: LogLine },
   ) {}
 
   start(): void {
@@ -39,12 +39,16 @@ export class QueuePump {
   private async run(): Promise<void> {
     while (!this.stopped) {
       let received: LocalMessage[] = [];
+      const batches = this.def.cardinality === 'many';
+      const room = this.options.maxConcurrentCalls - this.active;
       try {
-        received = await this.queues.receive(this.def.queueName, this.options.maxConcurrentCalls - this.active);
+        const max = batches ? (room > 0 ? (this.options.maxMessageBatchSize ?? 1000) : 0) : room;
+        received = await this.queues.receive(this.def.queueName, max);
       } catch (e) {
         this.options.log('error', this.def.name, `receiving from ${this.def.queueName} failed: ${(e as Error).message}`);
       }
-      for (const m of received) void this.invocations.track(this.deliver(m));
+      if (batches && received.length) void this.invocations.track(this.deliverBatch(received));
+      else for (const m of received) void this.invocations.track(this.deliver(m));
       if (!received.length || this.active >= this.options.maxConcurrentCalls) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.options.pollMs);
@@ -52,6 +56,43 @@ export class QueuePump {
         });
         this.wake = undefined;
       }
+    }
+  }
+
+  /** Cardinality 'many': one invocation with every message received, completed or abandoned together, as the Functions host does. */
+  private async deliverBatch(messages: LocalMessage[]): Promise<void> {
+    this.active++;
+    const context = this.invocations.context(this.def.name, {
+      messageIdArray: messages.map((m) => m.messageId),
+      deliveryCountArray: messages.map((m) => m.deliveryCount),
+      enqueuedTimeUtcArray: messages.map((m) => m.enqueuedTimeUtc),
+    });
+    try {
+      await this.def.handler(
+        messages.map((m) => triggerBody(m.body)),
+        context,
+      );
+      for (const m of messages) await this.queues.complete(m);
+    } catch (e) {
+      const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      for (const m of messages) await this.release(m, error);
+    } finally {
+      this.active--;
+      this.nudge();
+    }
+  }
+
+  private async release(m: LocalMessage, error: string): Promise<void> {
+    try {
+      const next = await this.queues.abandon(m, error);
+      this.options.log(
+        'warning',
+        this.def.name,
+        `message ${m.messageId} failed delivery ${m.deliveryCount} (${error}); ${next === 'deadLettered' ? 'dead-lettered' : 'will be redelivered'}`,
+      );
+    } catch (abandonError) {
+      // The lock expires and the message is redelivered anyway.
+      this.options.log('error', this.def.name, `could not release message ${m.messageId}: ${(abandonError as Error).message}`);
     }
   }
 
@@ -66,18 +107,7 @@ export class QueuePump {
       await this.def.handler(triggerBody(m.body), context);
       await this.queues.complete(m);
     } catch (e) {
-      const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-      try {
-        const next = await this.queues.abandon(m, error);
-        this.options.log(
-          'warning',
-          this.def.name,
-          `message ${m.messageId} failed delivery ${m.deliveryCount} (${error}); ${next === 'deadLettered' ? 'dead-lettered' : 'will be redelivered'}`,
-        );
-      } catch (abandonError) {
-        // The lock expires and the message is redelivered anyway.
-        this.options.log('error', this.def.name, `could not release message ${m.messageId}: ${(abandonError as Error).message}`);
-      }
+      await this.release(m, e instanceof Error ? `${e.name}: ${e.message}` : String(e));
     } finally {
       this.active--;
       this.nudge();

@@ -34,7 +34,11 @@ export function receiveFromServiceBus(
           (async () => {
             const body = Buffer.isBuffer(m.body) ? m.body.toString('utf8') : m.body;
             try {
-              await def.handler(body, invocations.context(def.name, triggerMetadata(m)));
+              // A function with cardinality 'many' gets an array; here, one message per invocation.
+              const meta = triggerMetadata(m);
+              if (def.cardinality === 'many')
+                await def.handler([body], invocations.context(def.name, { ...meta, messageIdArray: [meta.messageId] }));
+              else await def.handler(body, invocations.context(def.name, meta));
             } catch (e) {
               options.log(
                 'warning',

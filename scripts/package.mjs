@@ -32,6 +32,9 @@ import yazl from 'yazl';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'dist-package');
 const stageDir = path.join(outDir, 'app');
+/** Where build() compiles: outside dist/ and outside what stageApp() clears. */
+const buildDir = path.join(os.tmpdir(), `project-invoice-integration-build-${process.pid}`);
+const tscBin = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 const zipPath = path.join(outDir, 'app.zip');
 
 /** Compiled folders that belong in the package. Everything else under dist/ stays out. */
@@ -47,11 +50,12 @@ function fail(message) {
 }
 
 function run(command, args, cwd) {
-  const isWindows = process.platform === 'win32';
-  const result = spawnSync(isWindows ? `${command}.cmd` : command, args, {
+  // npm is a .cmd shim on Windows, which needs a shell; node itself (an absolute path) does not.
+  const shim = process.platform === 'win32' && !path.isAbsolute(command);
+  const result = spawnSync(shim ? `${command}.cmd` : command, args, {
     cwd,
     stdio: 'inherit',
-    shell: isWindows, // .cmd shims need a shell on Windows
+    shell: shim,
     env: process.env,
   });
   if (result.error) fail(`${command} ${args.join(' ')}: ${result.error.message}`);
@@ -104,12 +108,22 @@ export function writeZip(baseDir, names, target) {
 // steps
 // ---------------------------------------------------------------------------
 
+/**
+ * Compiles from scratch into a folder of its own: an incremental build in dist/ keeps the
+ * output of a deleted or renamed module (which would still register in Azure), and
+ * emptying dist/ would pull it from under a local host or test that runs from it.
+ */
 function build() {
-  console.log('package: npm run build');
-  run('npm', ['run', 'build'], root);
-  const functionsDir = path.join(root, 'dist', 'functions');
+  console.log('package: tsc (a clean build of its own)');
+  fs.rmSync(buildDir, { recursive: true, force: true });
+  run(
+    process.execPath,
+    [tscBin, '-p', 'tsconfig.build.json', '--outDir', buildDir, '--tsBuildInfoFile', path.join(buildDir, '.tsbuildinfo')],
+    root,
+  );
+  const functionsDir = path.join(buildDir, 'functions');
   if (!fs.existsSync(functionsDir) || !listFiles(functionsDir).some((f) => f.endsWith('.js'))) {
-    fail('the build produced no dist/functions/*.js (check tsconfig outDir "dist" and rootDir ".")');
+    fail('the build produced no functions/*.js (check tsconfig rootDir ".")');
   }
 }
 
@@ -130,7 +144,7 @@ function stageApp() {
   fs.writeFileSync(path.join(stageDir, 'package-lock.json'), `${JSON.stringify(productionLock(), null, 2)}\n`);
 
   for (const rel of COMPILED_DIRS) {
-    const from = path.join(root, rel);
+    const from = path.join(buildDir, path.relative('dist', rel));
     if (!fs.existsSync(from)) {
       if (rel === 'dist/functions') fail(`${rel} is missing`);
       continue;
@@ -186,6 +200,7 @@ async function zipApp() {
 async function main() {
   build();
   stageApp();
+  fs.rmSync(buildDir, { recursive: true, force: true });
   installProductionDependencies();
   await zipApp();
 }

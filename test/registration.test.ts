@@ -14,7 +14,13 @@ function declaredTriggers(): Record<string, unknown>[] {
   return functionDefinitions.map((d) => {
     switch (d.kind) {
       case 'serviceBus':
-        return { function: d.name, type: 'serviceBusTrigger', queueName: d.queueName, connection: d.connection };
+        return {
+          function: d.name,
+          type: 'serviceBusTrigger',
+          queueName: d.queueName,
+          connection: d.connection,
+          ...(d.cardinality ? { cardinality: d.cardinality } : {}),
+        };
       case 'timer':
         return { function: d.name, type: 'timerTrigger', schedule: `%${d.scheduleSetting}%` };
       case 'http':
@@ -24,7 +30,7 @@ function declaredTriggers(): Record<string, unknown>[] {
 }
 
 describe('Azure registration of the compiled entry points (worker stand-in: a recording @azure/functions-core)', () => {
-  it('registers every function with the trigger, queue, connection, route, methods, auth level and schedule the catalog declares', () => {
+  it('registers every function with the trigger, queue, connection, cardinality, route, methods, auth level and schedule the catalog declares', () => {
     useAppSettings({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', AZURE_FUNCTIONS_ENVIRONMENT: 'Development' });
     const start = coldStart(root);
     expect(start.loadErrors).toEqual([]);

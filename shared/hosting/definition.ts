@@ -13,6 +13,8 @@ export type ServiceBusFunction = {
   queueName: string;
   /** App setting prefix of the Service Bus connection. */
   connection: string;
+  /** 'many': each invocation gets an array of messages (up to host.json's maxMessageBatchSize), to work on them together. */
+  cardinality?: 'one' | 'many';
   handler: ServiceBusQueueHandler;
 };
 
@@ -68,7 +70,12 @@ function registerWithFunctionsHost(def: FunctionDefinition): void {
   reportSettingsAtStart();
   switch (def.kind) {
     case 'serviceBus':
-      app.serviceBusQueue(def.name, { queueName: def.queueName, connection: def.connection, handler: def.handler });
+      app.serviceBusQueue(def.name, {
+        queueName: def.queueName,
+        connection: def.connection,
+        ...(def.cardinality ? { cardinality: def.cardinality } : {}),
+        handler: def.handler,
+      });
       return;
     case 'timer':
       app.timer(def.name, { schedule: timerScheduleExpression(def), handler: def.handler });

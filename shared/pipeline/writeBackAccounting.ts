@@ -55,8 +55,7 @@ export async function writeBackAccounting(
   return outcomes.map((o) => o!);
 }
 
-/** One Service Bus delivery, written through the process's Dataverse connection (DATAVERSE_URL). */
-export async function writeBackDelivery(rt: Runtime, delivery: Delivery, log: Logger): Promise<Outcome> {
-  const [outcome] = await writeBackAccounting(rt, dataverseActuals(), [delivery], log);
-  return outcome!;
+/** The deliveries of one invocation, written through the process's Dataverse connection (DATAVERSE_URL). */
+export function writeBackDeliveries(rt: Runtime, deliveries: readonly Delivery[], log: Logger): Promise<Outcome[]> {
+  return writeBackAccounting(rt, dataverseActuals(), deliveries, log);
 }

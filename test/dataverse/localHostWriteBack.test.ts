@@ -50,6 +50,10 @@ describe('npm start with DATAVERSE_URL: the write-back runs on the local host (D
       expect(String(dv.records.row('msdyn_actuals', a.actualId)?.msdyn_accountingdate)).toMatch(/^2026-11-30/);
     }
     expect(dv.records.rows('msdyn_actuals')).toHaveLength(actuals.length);
+    // writeBackAccounting takes its messages in batches (cardinality 'many'): fewer $batch requests than actuals.
+    const batches = dv.requests.filter((r) => r.url.includes('$batch'));
+    expect(batches.length).toBeGreaterThan(0);
+    expect(batches.length).toBeLessThan(actuals.length);
     const patches = dv.operations.filter((o) => o.method === 'PATCH');
     expect(patches.length).toBeGreaterThanOrEqual(actuals.length);
     expect(patches.every((o) => o.headers['if-match'] === '*')).toBe(true);

@@ -1,5 +1,5 @@
 /**
- * Builds the deployment package once (npm run build + npm ci in a temporary folder from
+ * Builds the deployment package once (a clean tsc build of its own + npm ci in a temporary folder from
  * the package's own lock file + zip), checks what is in it, and starts it cold the way
  * Azure would. Slow (tens of seconds): it runs the real scripts/package.mjs.
  */
