@@ -52,6 +52,16 @@ describe('the OpenAPI document (shared/http/openApi.ts)', () => {
     }
   });
 
+  it("names each route schema's parameters in its route template, so none is left undocumented", () => {
+    for (const op of OPERATIONS) {
+      const inTemplate = [...op.route.matchAll(/\{\*?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]);
+      expect(
+        Object.keys(op.params?.shape ?? {}).filter((k) => !inTemplate.includes(k)),
+        op.function,
+      ).toEqual([]);
+    }
+  });
+
   it('turns a catch-all into one path parameter, and drops constraints', () => {
     expect(openApiPath('invoice-proposals/{*path}')).toBe('/invoice-proposals/{path}');
     expect(openApiPath('a/{id:int}/{b?}')).toBe('/a/{id}/{b}');
