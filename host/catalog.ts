@@ -1,6 +1,7 @@
 import dispatchAccountingUpdates from '../functions/dispatchAccountingUpdates';
 import getActual from '../functions/getActual';
 import getInvoiceProposal from '../functions/getInvoiceProposal';
+import getOpenApi from '../functions/getOpenApi';
 import importFromStaging from '../functions/importFromStaging';
 import recordPosting from '../functions/recordPosting';
 import rejectProposalWrites from '../functions/rejectProposalWrites';
@@ -23,4 +24,5 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   getInvoiceProposal,
   getActual,
   rejectProposalWrites,
+  getOpenApi,
 ];

@@ -1,7 +1,9 @@
 import type { ConfirmedInvoice } from '../contracts/invoiceProposal';
+import type { ProposalStatus } from '../contracts/answers';
 import { sameAmount } from '../contracts/money';
 
-export type ProposalStatus = 'AwaitingLines' | 'LinesCreated' | 'Posted' | 'Error';
+/** Its values are a schema in contracts/answers.ts: the read view shows them. */
+export type { ProposalStatus };
 
 /** Accounting details Finance sent when it posted the customer invoice. */
 export interface PostingRecord {

@@ -1,4 +1,5 @@
 import { isBilledSales, type Actual } from '../contracts/actual';
+import type { RefusedVersion } from '../contracts/answers';
 import type { ProposalStatus } from './proposal';
 
 /**
@@ -8,11 +9,8 @@ import type { ProposalStatus } from './proposal';
  * version is ever staged, so only an accepted version can become a line.
  */
 
-/** A later version that was refused because the actual is on a posted invoice. */
-export interface RefusedVersion {
-  version: number;
-  reason: string;
-}
+/** A later version that was refused because the actual is on a posted invoice; its shape is a schema in contracts/answers.ts. */
+export type { RefusedVersion };
 
 export interface RegisterEntry {
   actual: Actual;

@@ -1,49 +1,16 @@
 import type { Actual, BilledSalesActual } from '../contracts/actual';
+import type { ActualView, InvoiceType, ProposalView, RefusedVersion } from '../contracts/answers';
 import { parseMoney } from '../contracts/money';
 import type { ProposalLine } from './importPlan';
-import type { ProposalHeader, ProposalStatus } from './proposal';
-import type { RefusedVersion } from './register';
+import type { ProposalHeader } from './proposal';
 
-/** GET /api/invoice-proposals/{legalEntity}/{proposalId}, docs/design.md#reading-a-proposal. */
-export interface ProposalView {
-  legalEntity: string;
-  proposalId: string;
-  invoiceId: string;
-  status: ProposalStatus;
-  reason: string | null;
-  version: number;
-  currency: string;
-  invoiceDate: string;
-  customerAccount: string;
-  contractId: string;
-  description: string | null;
-  correctsProposalId: string | null;
-  /** A proposal whose total is below zero (a corrective that reverses more than it bills) posts as a credit note. */
-  invoiceType: InvoiceType;
-  /** Accepted, but worth a look: a corrective whose original is unknown or not posted. */
-  warnings: string[];
-  detailAmount: string;
-  totalTax: string;
-  totalAmount: string;
-  transactionCount: number;
-  lines: {
-    lineNumber: number;
-    actualId: string;
-    transactionClassification: string;
-    projectId: string;
-    quantity: string | null;
-    price: string | null;
-    amount: string;
-  }[];
-  posting: Omit<NonNullable<ProposalHeader['posting']>, 'postingId'> | null;
-}
+/** The answers' shapes are schemas in contracts/answers.ts (the OpenAPI document is generated from them). */
+export type { ActualView, InvoiceType, ProposalView };
 
 /** Lines show only while they are the proposal's lines (created or posted). */
 export function showsLines(h: ProposalHeader): boolean {
   return h.status === 'LinesCreated' || h.status === 'Posted';
 }
-
-export type InvoiceType = 'Invoice' | 'CreditNote';
 
 export function invoiceTypeOf(h: ProposalHeader): InvoiceType {
   return parseMoney(h.invoice.totalAmount) < 0n ? 'CreditNote' : 'Invoice';
@@ -106,31 +73,6 @@ export function proposalView(h: ProposalHeader, lines: readonly ProposalLine[], 
       : [],
     posting: posting || null,
   };
-}
-
-/** GET /api/actuals/{legalEntity}/{actualId}, docs/design.md#reading-an-actual. */
-export interface ActualView {
-  actualId: string;
-  legalEntity: string;
-  proposalId: string | null;
-  transactionType: string;
-  amount: string;
-  version: number;
-  status: 'Pending' | 'Processed' | 'NotForInvoice';
-  reason: string | null;
-  billingStatus: 'CustomerInvoiceCreated' | 'CustomerInvoicePosted' | null;
-  lineNumber: number | null;
-  accounting: {
-    voucher: string;
-    accountingDate: string;
-    accountingAmount: string;
-    salesTaxAmount: string;
-    exchangeRate: string;
-    accountingCurrency: string;
-    customerInvoiceId: string;
-  } | null;
-  /** A version that arrived after the actual was posted, and why the posted invoice keeps the one shown. */
-  refusedVersion: RefusedVersion | null;
 }
 
 export interface ActualFacts {

@@ -1,4 +1,5 @@
 import type { HttpResponseInit } from '@azure/functions';
+import { z } from 'zod';
 
 /**
  * RFC 9457 problem details. `type` is stable per kind of problem, so clients can
@@ -17,7 +18,7 @@ export type ProblemType =
   | 'misconfigured'
   | 'internal-error';
 
-const TITLES: Record<ProblemType, string> = {
+export const PROBLEM_TITLES: Record<ProblemType, string> = {
   'invalid-request': 'The request is not valid',
   unauthorized: 'The request is not authenticated',
   'not-found': 'Not found',
@@ -32,7 +33,7 @@ const TITLES: Record<ProblemType, string> = {
   'internal-error': 'Internal error',
 };
 
-const STATUS: Record<ProblemType, number> = {
+export const PROBLEM_STATUS: Record<ProblemType, number> = {
   'invalid-request': 400,
   unauthorized: 401,
   'not-found': 404,
@@ -48,22 +49,35 @@ const STATUS: Record<ProblemType, number> = {
 
 export const PROBLEM_BASE = 'https://project-invoice-integration/problems/';
 
+/** The body of every problem answer; the OpenAPI document shows this schema, and problem() builds exactly it. */
+export const problemDetailsSchema = z
+  .object({
+    type: z.string().describe(`${PROBLEM_BASE}<kind>, stable per kind of problem: branch on it`),
+    title: z.string().describe('the same for every problem of a type'),
+    status: z.number().int(),
+    detail: z.string().describe('what is wrong with this request, in words: "field: message; …"'),
+    field: z.string().optional().describe('the input at fault, when one is: a body field path, a header or a route parameter'),
+    instance: z.string().optional(),
+  })
+  .describe('RFC 9457 problem details');
+export type ProblemDetails = z.infer<typeof problemDetailsSchema>;
+
 export function problem(
   type: ProblemType,
   detail: string,
   extra: { field?: string; headers?: Record<string, string>; instance?: string } = {},
 ): HttpResponseInit {
   return {
-    status: STATUS[type],
+    status: PROBLEM_STATUS[type],
     headers: { 'content-type': 'application/problem+json', ...extra.headers },
     jsonBody: {
       type: `${PROBLEM_BASE}${type}`,
-      title: TITLES[type],
-      status: STATUS[type],
+      title: PROBLEM_TITLES[type],
+      status: PROBLEM_STATUS[type],
       detail,
       ...(extra.field ? { field: extra.field } : {}),
       ...(extra.instance ? { instance: extra.instance } : {}),
-    },
+    } satisfies ProblemDetails,
   };
 }
 

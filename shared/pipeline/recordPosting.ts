@@ -1,7 +1,8 @@
+import type { PostingReceipt } from '../contracts/answers';
 import { describeIssues } from '../contracts/common';
 import { postingSchema, type Posting } from '../contracts/posting';
 import { decidePosting } from '../domain/posting';
-import { invoiceTypeOf, type InvoiceType } from '../domain/views';
+import { invoiceTypeOf } from '../domain/views';
 import type { PostingRecord, ProposalHeader } from '../domain/proposal';
 import { withOptimisticRetry } from '../storage/conditions';
 import type { OutboxEntryKey } from '../storage/outbox';
@@ -17,17 +18,8 @@ import { accountingUpdates } from './dispatchAccountingUpdates';
  */
 export const SEND_WITH_ANSWER_MAX_LINES = 1_000;
 
-export interface PostingReceipt {
-  legalEntity: string;
-  proposalId: string;
-  status: 'Posted';
-  /** A negative total posts as a credit note. */
-  invoiceType: InvoiceType;
-  customerInvoiceId: string;
-  voucher: string;
-  accountingDate: string;
-  lineCount: number;
-}
+/** Its shape is a schema in contracts/answers.ts, so the OpenAPI document shows it. */
+export type { PostingReceipt };
 
 export type PostingResult =
   | { kind: 'posted' | 'repeat'; receipt: PostingReceipt }

@@ -103,7 +103,7 @@ describe('local host: routes, admin call, timers, keys', () => {
 });
 
 describe('local host with LOCAL_FUNCTION_KEY', () => {
-  it('requires the key for /api and /admin (header x-functions-key or ?code=)', async () => {
+  it('requires the key for /api and /admin (header x-functions-key or ?code=), but not for openapi.json', async () => {
     const host = await spawnHost(testEnvironment({ LOCAL_FUNCTION_KEY: 'local-key-123' }));
     try {
       const denied = await json(await fetch(`${host.url}/api/invoice-proposals/usmf/P-1`));
@@ -114,6 +114,9 @@ describe('local host with LOCAL_FUNCTION_KEY', () => {
       );
       expect((await adminCall(host.url, 'syncActuals', '{}')).status).toBe(401);
       expect((await adminCall(host.url, 'syncActuals', '{}', { 'x-functions-key': 'local-key-123' })).status).toBe(202);
+      // The OpenAPI document alone is anonymous (functions/getOpenApi.ts), over real HTTP.
+      const described = await json(await fetch(`${host.url}/api/openapi.json`));
+      expect(described).toMatchObject({ status: 200, type: 'application/json', body: { openapi: '3.1.0' } });
     } finally {
       await host.kill();
     }

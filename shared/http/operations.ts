@@ -1,0 +1,114 @@
+import type { HttpMethod } from '@azure/functions';
+import { z } from 'zod';
+import { actualViewSchema, postingReceiptSchema, proposalViewSchema } from '../contracts/answers';
+import { postingSchema } from '../contracts/posting';
+import { MAX_BODY_BYTES } from './request';
+import type { ProblemType } from './problem';
+import { actualRoute, proposalRoute } from './routes';
+
+/**
+ * The HTTP surface as the OpenAPI document describes it: one entry per HTTP
+ * function, with the same route and methods as its definition (a test holds
+ * them to host/catalog.ts). Shapes are the zod schemas the code validates and
+ * answers with; nothing here restates a field. Adding a route is adding an entry.
+ */
+export interface Operation {
+  /** The function's name, as in its definition: the operation id. */
+  function: string;
+  /** Exactly the definition's route (below /api) and methods. */
+  route: string;
+  methods: readonly HttpMethod[];
+  /** authLevel 'anonymous': no function key. */
+  anonymous?: true;
+  summary: string;
+  description?: string;
+  /** The route's parameters, validated with this schema. */
+  params?: z.ZodObject;
+  /** Request headers the function reads, each a schema with its description. */
+  headers?: Record<string, z.ZodType>;
+  /** The JSON body, validated with this schema. */
+  body?: z.ZodType;
+  /** The 2xx answer, and the problem types each error status can carry. */
+  answer?: { status: number; description: string; schema: z.ZodType };
+  problems: readonly ProblemType[];
+}
+
+/** Standard Webhooks (https://www.standardwebhooks.com/): what Finance signs each posting callback with. */
+const signatureHeaders = {
+  'webhook-id': z
+    .string()
+    .min(1)
+    .describe('A fresh id per posting, the same id when retrying it: an id already applied gets the first answer again.'),
+  'webhook-timestamp': z.string().regex(/^\d+$/).describe('Unix seconds when it was signed; more than 5 minutes off is refused (401).'),
+  'webhook-signature': z
+    .string()
+    .min(1)
+    .describe(
+      '"v1,<base64 HMAC-SHA256 of id.timestamp.body>" keyed with the whsec_ secret; several, space-separated, while a secret is rotated.',
+    ),
+};
+
+/** The openapi.json route: the document describes itself too, so every route is in it. */
+export const OPEN_API_ROUTE = 'openapi.json';
+
+export const OPERATIONS: readonly Operation[] = [
+  {
+    function: 'getInvoiceProposal',
+    route: 'invoice-proposals/{legalEntity}/{proposalId}',
+    methods: ['GET'],
+    summary: 'Read a project invoice proposal: its status and reason, lines and posting',
+    params: proposalRoute,
+    answer: { status: 200, description: 'The proposal', schema: proposalViewSchema },
+    problems: ['invalid-request', 'not-found'],
+  },
+  {
+    function: 'getActual',
+    route: 'actuals/{legalEntity}/{actualId}',
+    methods: ['GET'],
+    summary: 'Read a project actual: whether it is on a proposal line, and its accounting once posted',
+    description: 'The actual is found by its id (any GUID spelling); the legal entity must be the one its current version names.',
+    params: actualRoute,
+    answer: { status: 200, description: 'The actual', schema: actualViewSchema },
+    problems: ['invalid-request', 'not-found'],
+  },
+  {
+    function: 'recordPosting',
+    route: 'invoice-proposals/{legalEntity}/{proposalId}/posted',
+    methods: ['POST'],
+    summary: "Finance posted the customer invoice: record its accounting on the proposal's actuals",
+    description: `Signed with Standard Webhooks. The body names every line of the proposal, at most ${MAX_BODY_BYTES} bytes of JSON. A webhook-id already applied answers as the first time and is never applied twice.`,
+    params: proposalRoute,
+    headers: signatureHeaders,
+    body: postingSchema,
+    answer: { status: 200, description: 'The posting is recorded (or was, for a repeated webhook-id)', schema: postingReceiptSchema },
+    problems: [
+      'invalid-request',
+      'unauthorized',
+      'not-found',
+      'conflict',
+      'payload-too-large',
+      'unsupported-media-type',
+      'lines-mismatch',
+      'webhook-id-reused',
+      'misconfigured',
+    ],
+  },
+  {
+    function: 'rejectProposalWrites',
+    route: 'invoice-proposals/{*path}',
+    methods: ['POST', 'PUT', 'PATCH', 'DELETE'],
+    summary: 'Always refused: proposals are created and deleted only from Dataverse',
+    description:
+      'Any write under /invoice-proposals other than the posting callback. The answer names the allowed method in its Allow header.',
+    problems: ['method-not-allowed'],
+  },
+  {
+    function: 'getOpenApi',
+    route: OPEN_API_ROUTE,
+    methods: ['GET'],
+    anonymous: true,
+    summary: 'This document: OpenAPI 3.1, to generate a client from',
+    answer: { status: 200, description: 'The OpenAPI document', schema: z.looseObject({ openapi: z.string() }) },
+    problems: [],
+  },
+];
