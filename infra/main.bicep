@@ -132,6 +132,12 @@ param allowServiceBusSasForDataverse bool = false
 @maxValue(730)
 param logRetentionInDays int = 30
 
+@description('E-mail address for the operations alerts (dead letters, quarantine, Error proposals, stalled import, failing write-back); empty: alerts show in the portal only.')
+param alertEmail string = ''
+
+@description('Minutes between two IMPORT_SCHEDULE runs; the stalled-import alert fires after three periods without a successful run.')
+param importPeriodMinutes int = 5
+
 // ---------------------------------------------------------------------------
 // Names
 // ---------------------------------------------------------------------------
@@ -244,6 +250,20 @@ module api 'app/function.bicep' = {
     tablePrefix: tablePrefix
     dataverseUrl: dataverseUrl
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+  }
+}
+
+module alerts 'core/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    namePrefix: 'alert-${resourceToken}'
+    alertEmail: alertEmail
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    serviceBusNamespaceId: serviceBus.outputs.id
+    importPeriodMinutes: importPeriodMinutes
   }
 }
 

@@ -63,3 +63,4 @@ resource appTelemetryPublisher 'Microsoft.Authorization/roleAssignments@2022-04-
 output applicationInsightsName string = applicationInsights.name
 output applicationInsightsConnectionString string = applicationInsights.properties.ConnectionString
 output logAnalyticsWorkspaceId string = logAnalytics.id
+output applicationInsightsId string = applicationInsights.id

@@ -45,6 +45,9 @@ const API_VERSIONS: Record<string, string> = {
   'Microsoft.Web/sites/config': '2024-04-01',
   'Microsoft.Web/sites/basicPublishingCredentialsPolicies': '2024-04-01',
   'Microsoft.Insights/diagnosticSettings': '2021-05-01-preview',
+  'Microsoft.Insights/actionGroups': '2023-01-01',
+  'Microsoft.Insights/metricAlerts': '2018-03-01',
+  'Microsoft.Insights/scheduledQueryRules': '2021-08-01',
   'Microsoft.Authorization/roleAssignments': '2022-04-01',
 };
 
