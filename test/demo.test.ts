@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../host/azurite';
 import { buildBatch, proposalIdOf } from '../scripts/demo/batch';
 import { runDemo } from '../scripts/demo/run';
 import { spawnHost, type HostProcess } from './support/hostProcess';
@@ -79,5 +80,40 @@ describe('npm run demo (against a local host started by the test)', () => {
     );
     expect(output).toContain(`✗ FAIL: ${result.differences.length} differences between the batch and the outcome`);
     expect(output).toMatch(new RegExp(`^✗\\s+${escape(proposalIdOf('T2', 1))}\\s+usmf\\s+USD\\s+\\S+\\s+AwaitingLines`, 'm'));
+  });
+});
+
+describe('npm run demo:dataverse (starts the Dataverse stand-in and a local host with the write-back on)', () => {
+  it('drives the month-end from native messages, corrects one invoice, and shows per actual the voucher and date that landed in Dataverse', async () => {
+    const port = await freePort();
+    const env = testEnvironment({
+      IMPORT_SCHEDULE: '0 0 0 1 1 *',
+      LOCAL_REDELIVERY_DELAY_MS: '50',
+      POSTING_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    });
+    const { code, output } = await demoProcess(['--dataverse', '--url', `http://localhost:${port}`, '--run', 'N1'], env);
+    expect(output).toContain('✓ PASS: 8 posted actuals');
+    expect(code).toBe(0);
+    // Each posted actual: its voucher and date as posted, then the same read back from msdyn_actual.
+    const landed = [
+      ...output.matchAll(/^✓\s+([0-9a-f-]{36})\s+(INV-N1-0\d)\s+(-?[\d,]+\.\d\d)\s+(VOU-N1-0\d)\s+(\S+)\s+\4\s+\5T12:00:00Z/gm),
+    ];
+    expect(landed.map((m) => m[2])).toEqual([
+      'INV-N1-01',
+      'INV-N1-01',
+      'INV-N1-01',
+      'INV-N1-02',
+      'INV-N1-02',
+      'INV-N1-03',
+      'INV-N1-04',
+      'INV-N1-04',
+    ]);
+    expect(landed.map((m) => m[4])).toEqual(landed.map((m) => m[2]!.replace('INV', 'VOU')));
+    expect(output).toMatch(/^✓\s+\S+\s+INV-N1-01\s+600\.00\s+VOU-N1-01 .*Adjusted/m);
+    expect(output).toMatch(/^✓\s+\S+\s+INV-N1-04\s+-600\.00\s+VOU-N1-04\s+2026-12-05 /m);
+    expect(output).toContain('INV-N1-04 (CreditNote, -200.00 USD)');
+    expect(output).toMatch(
+      /the write-back made (\d+) Web API requests, \1 of them \$batch, carrying 8 PATCH msdyn_actuals \(all If-Match: \*\)/,
+    );
   });
 });

@@ -90,3 +90,16 @@ export class HostClient {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Polls `probe` until it returns something truthy, or gives up (undefined) after `timeoutMs`. */
+export async function until<T>(timeoutMs: number, probe: () => Promise<T | undefined | false>, everyMs = 200): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() >= deadline) return undefined;
+    await sleep(everyMs);
+  }
+}

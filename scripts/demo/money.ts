@@ -30,3 +30,19 @@ export function forPeople(amount: string | Money): string {
   const digits = sign ? whole!.slice(1) : whole!;
   return `${sign}${digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}${fraction === undefined ? '' : `.${fraction}`}`;
 }
+
+/**
+ * A decimal string as the JSON number the Dataverse Web API (and the
+ * stand-in) takes for Money and Decimal columns. Exact, not rounded: a
+ * decimal of at most 15 significant digits survives the trip through an IEEE
+ * double, and JSON prints the shortest form that reads back to the same
+ * double, i.e. the same digits. Anything that would not come back identical
+ * is refused rather than sent rounded.
+ */
+export function asJsonNumber(amount: string): number {
+  const value = Number(amount);
+  if (!Number.isFinite(value) || parseMoney(String(value)) !== parseMoney(amount)) {
+    throw new RangeError(`${amount} cannot travel as a JSON number without rounding`);
+  }
+  return value;
+}

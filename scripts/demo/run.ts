@@ -1,15 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { loadLocalEnvironment } from '../../host/localSettings';
-import type { LocalHost } from '../../host/localHost';
 import { formatMoney, sameAmount, sumMoney } from '../../shared/contracts/money';
 import type { ActualView, ProposalView } from '../../shared/domain/views';
 import type { OutboundMessage } from '../../shared/messaging/accountingUpdates';
-import { postingSecrets } from '../../shared/http/webhookSignature';
-import { buildBatch, postingFor, RUN_ID, type DemoBatch, type DemoInvoice } from './batch';
+import { buildBatch, postingFor, type DemoBatch, type DemoInvoice } from './batch';
 import { inParallel } from '../../shared/pipeline/inParallel';
-import { HostClient, sleep } from './client';
+import { seconds, until, type HostClient } from './client';
+import { demoSettings, reachHost, type DemoHost } from './demoHost';
 import { proposalTable, totalsTable, type ProposalRow } from './report';
 
 export interface DemoOptions {
@@ -41,33 +36,6 @@ export interface DemoResult {
 
 class Abort extends Error {}
 
-/** The repository root (holds host.json), from scripts/demo or dist/scripts/demo. */
-function findRoot(): string {
-  for (let dir = __dirname; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'host.json')) && existsSync(join(dir, 'package.json'))) return dir;
-    if (dirname(dir) === dir) throw new Error('cannot find the project root (host.json)');
-  }
-}
-
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const newRunId = () =>
-  BigInt(`0x${randomBytes(5).toString('hex')}`)
-    .toString(36)
-    .toUpperCase()
-    .padStart(6, '0')
-    .slice(-6);
-
-/** Polls `probe` until it returns something truthy, or gives up (undefined) after `timeoutMs`. */
-async function until<T>(timeoutMs: number, probe: () => Promise<T | undefined | false>, everyMs = 200): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() >= deadline) return undefined;
-    await sleep(everyMs);
-  }
-}
-
 /**
  * `npm run demo`: sends a realistic month-end batch to a local host, runs the
  * import, posts the customer invoices through the signed callback, reads
@@ -75,11 +43,7 @@ async function until<T>(timeoutMs: number, probe: () => Promise<T | undefined | 
  */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const started = Date.now();
-  const print = options.print ?? ((line: string) => console.log(line));
-  const root = findRoot();
-  const env = loadLocalEnvironment(root, options.env ?? process.env);
-  const url = (options.url ?? env.DEMO_URL ?? `http://localhost:${env.PORT ?? 7071}`).replace(/\/+$/, '');
-  const runId = options.runId ?? newRunId();
+  const { print, root, env, url, runId, runIdProblem } = demoSettings(options);
   const differences: string[] = [];
   let rows: ProposalRow[] = [];
   const result = (exitCode: DemoResult['exitCode']): DemoResult => ({
@@ -91,47 +55,20 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     elapsedMs: Date.now() - started,
   });
 
-  if (!RUN_ID.test(runId)) {
-    print(`run id ${JSON.stringify(runId)}: must be 1 to 11 capital letters or digits`);
+  if (runIdProblem) {
+    print(runIdProblem);
     return result(2);
   }
-  const functionKey = env.LOCAL_FUNCTION_KEY;
-  let client = new HostClient(url, { functionKey, secret: postingSecrets(env.POSTING_WEBHOOK_SECRET)[0] });
-
-  let host: LocalHost | undefined;
-  const hostLog: string[] = [];
-  let hostNote = 'running host';
-  let stopSignals = () => {};
+  let host: DemoHost | undefined;
   let aborted = false;
   try {
-    const probe = await client.probe();
-    if (probe !== 'up') {
-      const target = new URL(url);
-      const local = ['localhost', '127.0.0.1', '[::1]'].includes(target.hostname);
-      if (probe !== 'down' || !local || options.startHost === false) {
-        print(
-          probe === 'down'
-            ? `Nothing answers at ${url}. Start it with \`npm start\`, or point the demo at a host with --url.`
-            : `${url} answered ${probe} to GET /admin/host/status: that is not a local host this demo can use (LOCAL_FUNCTION_KEY?).`,
-        );
-        return result(2);
-      }
-      const prefix = `demo${randomBytes(4).toString('hex')}`;
-      const { startLocalHost } = await import('../../host/localHost');
-      host = await startLocalHost({
-        root,
-        env: { ...env, PORT: target.port || '80', TABLE_PREFIX: prefix },
-        log: (level, fn, message) => void hostLog.push(`${level} ${fn}: ${message}`),
-      });
-      client = new HostClient(host.url, { functionKey, secret: postingSecrets(env.POSTING_WEBHOOK_SECRET)[0] });
-      // Ctrl-C stops the host it started (and its Azurite) before leaving.
-      const running = host;
-      const interrupt = (signal: NodeJS.Signals) => void running.stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-      process.once('SIGINT', interrupt);
-      process.once('SIGTERM', interrupt);
-      stopSignals = () => (process.off('SIGINT', interrupt), process.off('SIGTERM', interrupt));
-      hostNote = `local host started by the demo, Azurite ${host.azurite}, tables ${prefix}*`;
+    const reached = await reachHost({ root, env, url, startHost: options.startHost, print });
+    if ('refused' in reached) {
+      print(reached.refused);
+      return result(2);
     }
+    host = reached.host;
+    const { client, note: hostNote } = reached;
     const outcome = await drive(client, buildBatch(runId), { ...options, print, hostNote, differences, started });
     rows = outcome;
   } catch (e) {
@@ -139,18 +76,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     print(e instanceof Abort ? e.message : `The demo failed: ${(e as Error).stack ?? e}`);
     return result(2);
   } finally {
-    if (host) {
-      const problems = hostLog.filter((l) => /^(error|warning)/.test(l));
-      if ((aborted || differences.length) && problems.length)
-        print(
-          `\nHost warnings and errors (last ${Math.min(10, problems.length)}):\n${problems
-            .slice(-10)
-            .map((l) => `  ${l}`)
-            .join('\n')}`,
-        );
-      await host.stop();
-      stopSignals();
-    }
+    await host?.stop(aborted || differences.length > 0);
   }
   return result(differences.length ? 1 : 0);
 }
