@@ -12,12 +12,32 @@ export interface HostProcess {
   kill(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** The compiled local host (or `scripts/start.js`, as `npm start` runs it) in its own process. */
+/**
+ * The compiled local host (or `scripts/start.js`, as `npm start` runs it) in its own process.
+ * A free port can be taken by another process before the host binds it (tests run in
+ * parallel): without an explicit port, a host that exits with EADDRINUSE is started again
+ * on another one.
+ */
 export async function spawnHost(
   env: Record<string, string>,
   opts: { entry?: 'host' | 'npm-start'; port?: number; readyWithinMs?: number } = {},
 ): Promise<HostProcess> {
-  const port = opts.port ?? (await freePort());
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startHost(env, opts.port ?? (await freePort()), opts);
+    } catch (e) {
+      if (opts.port !== undefined || attempt >= 5 || !(e instanceof PortTaken)) throw e;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startHost(
+  env: Record<string, string>,
+  port: number,
+  opts: { entry?: 'host' | 'npm-start'; readyWithinMs?: number },
+): Promise<HostProcess> {
   const entry = opts.entry === 'npm-start' ? join(ROOT, 'scripts', 'start.js') : join(ROOT, 'dist', 'host', 'main.js');
   const child = spawn(process.execPath, [entry], {
     cwd: ROOT,
@@ -32,14 +52,18 @@ export async function spawnHost(
   );
   const url = `http://localhost:${port}`;
   const deadline = Date.now() + (opts.readyWithinMs ?? 30_000);
+  // Ready when this process says so: another host that holds the port must not be taken for it.
+  const readyLine = `ready on ${url}`;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`host exited early:\n${out}`);
+    if (child.exitCode !== null) {
+      if (out.includes('EADDRINUSE')) throw new PortTaken(`port ${port} was taken:\n${out}`);
+      throw new Error(`host exited early:\n${out}`);
+    }
     try {
-      if (
-        (await fetch(`${url}/admin/host/status`, { headers: env.LOCAL_FUNCTION_KEY ? { 'x-functions-key': env.LOCAL_FUNCTION_KEY } : {} }))
-          .ok
-      )
-        break;
+      const status = await fetch(`${url}/admin/host/status`, {
+        headers: env.LOCAL_FUNCTION_KEY ? { 'x-functions-key': env.LOCAL_FUNCTION_KEY } : {},
+      });
+      if (status.ok && out.includes(readyLine)) break;
     } catch {
       /* not listening yet */
     }
