@@ -12,15 +12,31 @@ export interface RunningAzurite {
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Whether `port` can be bound on the loopback address right now. */
+function canListen(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : undefined));
     });
   });
+}
+
+/**
+ * A port to listen on, free now. Chosen below Linux's ephemeral range (32768 and up):
+ * a port the kernel hands out there can be taken by any outgoing connection (a test's
+ * HTTP client, say) before the server that asked for it binds it.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await canListen(20_000 + Math.floor(Math.random() * 12_000));
+    if (port) return port;
+  }
+  const port = await canListen(0);
+  if (!port) throw new Error('no free port on 127.0.0.1');
+  return port;
 }
 
 export function isListening(port: number, host = '127.0.0.1'): Promise<boolean> {
