@@ -7,8 +7,11 @@ import type { Logger, Runtime } from '../runtime';
 import { quarantine, type Delivery, type Outcome } from './inbound';
 import { readActual } from './nativeInbound';
 
+/** The points between the steps of a delivery. */
+export type DeliveryStep = 'decided' | 'takenDown' | 'registered';
+
 /** Called between the steps of a delivery (crash tests stop the process there). */
-export type StepHook = (step: 'decided' | 'takenDown' | 'registered') => Promise<void> | void;
+export type StepHook = (step: DeliveryStep) => Promise<void> | void;
 
 /**
  * The register decides, then the proposal the actual leaves is told, then the

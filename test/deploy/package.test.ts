@@ -63,6 +63,18 @@ beforeAll(() => {
   zip = readZip(zipPath);
 }, 240_000);
 
+/** Finance's signed posting callback for all of a proposal's actuals, through the registered function. */
+function postSigned(run: ReturnType<typeof invoker>, proposalId: string, actuals: Parameters<typeof postingFor>[0]) {
+  const body = JSON.stringify(postingFor(actuals));
+  return run.http('recordPosting', {
+    method: 'POST',
+    path: `invoice-proposals/usmf/${proposalId}/posted`,
+    params: { legalEntity: 'usmf', proposalId },
+    body,
+    headers: signedHeaders(body),
+  });
+}
+
 describe('npm run package', () => {
   it('prints the size and the file count', () => {
     expect(output).toMatch(/dist-package[\\/]app\.zip \d+\.\d\d MB \(\d+ bytes\), \d+ files/);
@@ -240,14 +252,7 @@ describe('Azure cold start of the package (worker stand-in: a recording @azure/f
     });
     expect(read).toMatchObject({ status: 200, body: { proposalId: 'COLD-1' } });
 
-    const body = JSON.stringify(postingFor(p.actuals));
-    const posted = await run.http('recordPosting', {
-      method: 'POST',
-      path: 'invoice-proposals/usmf/COLD-1/posted',
-      params: { legalEntity: 'usmf', proposalId: 'COLD-1' },
-      body,
-      headers: signedHeaders(body),
-    });
+    const posted = await postSigned(run, 'COLD-1', p.actuals);
     expect(posted).toEqual({
       status: 503,
       contentType: 'application/problem+json',
@@ -268,14 +273,7 @@ describe('Azure cold start of the package (worker stand-in: a recording @azure/f
     await run.deliver('syncInvoiceProposal', p.invoice, 'cold-2');
     for (const [i, a] of p.actuals.entries()) await run.deliver('syncActuals', a, `cold-2-${i}`);
     await run.tick('importFromStaging');
-    const body = JSON.stringify(postingFor(p.actuals));
-    const posted = await run.http('recordPosting', {
-      method: 'POST',
-      path: 'invoice-proposals/usmf/COLD-2/posted',
-      params: { legalEntity: 'usmf', proposalId: 'COLD-2' },
-      body,
-      headers: signedHeaders(body),
-    });
+    const posted = await postSigned(run, 'COLD-2', p.actuals);
     expect(posted.status).toBe(200);
     const read = await run.http('getInvoiceProposal', {
       method: 'GET',

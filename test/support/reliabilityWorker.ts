@@ -18,7 +18,9 @@ import type { TableServiceClientOptions } from '@azure/data-tables';
 import { readSettings } from '../../shared/config';
 import { importFromStaging } from '../../shared/pipeline/importFromStaging';
 import { syncInvoiceProposal } from '../../shared/pipeline/syncInvoiceProposal';
-import { stageActual } from '../../shared/pipeline/stageActual';
+import { stageActual, type DeliveryStep } from '../../shared/pipeline/stageActual';
+
+export type { DeliveryStep };
 import type { Delivery } from '../../shared/pipeline/inbound';
 import { QUEUES } from '../../shared/queues';
 import { createRuntime, type Runtime } from '../../shared/runtime';
@@ -52,8 +54,6 @@ export type WorkerJob =
   | { cmd: 'import'; concurrency?: number; killAtBatch?: KillAtBatch; killAtRequest?: KillAtRequest }
   | { cmd: 'deliver'; file: string; parallel?: number; killAtRequest?: KillAtRequest; killAtStep?: DeliveryStep };
 
-/** A point between the steps of an actual's delivery (stageActual's StepHook). */
-export type DeliveryStep = 'decided' | 'takenDown' | 'registered';
 
 const log = { info: () => {}, warn: () => {}, error: (...a: unknown[]) => console.error(...a) };
 
