@@ -54,7 +54,6 @@ export type WorkerJob =
   | { cmd: 'import'; concurrency?: number; killAtBatch?: KillAtBatch; killAtRequest?: KillAtRequest }
   | { cmd: 'deliver'; file: string; parallel?: number; killAtRequest?: KillAtRequest; killAtStep?: DeliveryStep };
 
-
 const log = { info: () => {}, warn: () => {}, error: (...a: unknown[]) => console.error(...a) };
 
 function die(): never {
