@@ -3,6 +3,11 @@ import getActual from '../functions/getActual';
 import getInvoiceProposal from '../functions/getInvoiceProposal';
 import getOpenApi from '../functions/getOpenApi';
 import importFromStaging from '../functions/importFromStaging';
+import opsSummary from '../functions/opsSummary';
+import proposalsByState from '../functions/proposalsByState';
+import outOfSyncPostings from '../functions/outOfSyncPostings';
+import operatorAudit from '../functions/operatorAudit';
+import runImportNow from '../functions/runImportNow';
 import recordPosting from '../functions/recordPosting';
 import rejectProposalWrites from '../functions/rejectProposalWrites';
 import syncActuals from '../functions/syncActuals';
@@ -25,4 +30,9 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   getActual,
   rejectProposalWrites,
   getOpenApi,
+  opsSummary,
+  proposalsByState,
+  outOfSyncPostings,
+  operatorAudit,
+  runImportNow,
 ];

@@ -80,6 +80,15 @@ export class QuarantineStore {
     };
   }
 
+  /** Messages not replayed yet, up to `cap` (keys only). */
+  async countOpen(cap = 10_000): Promise<number> {
+    let n = 0;
+    for await (const _ of this.table.listEntities({ queryOptions: { filter: odata`replayedAt eq ${''}`, select: ['RowKey'] } })) {
+      if (++n >= cap) break;
+    }
+    return n;
+  }
+
   async list(source?: string): Promise<QuarantinedMessage[]> {
     const filter = source ? odata`PartitionKey eq ${source}` : undefined;
     const out: QuarantinedMessage[] = [];

@@ -27,8 +27,13 @@ const LAYERS = {
     own: ['contracts', 'domain', 'storage', 'messaging', 'dataverse', 'pipeline', 'runtime', 'queues'],
     packages: ['zod', 'node:'],
   },
+  // Operations: what the operations API and console read and do (lists, summary, retry, pause), over the stores and the pipeline.
+  operations: {
+    own: ['contracts', 'domain', 'storage', 'messaging', 'pipeline', 'operations', 'runtime', 'config', 'identity', 'queues'],
+    packages: ['zod', 'node:'],
+  },
   http: {
-    own: ['contracts', 'domain', 'pipeline', 'http', 'runtime', 'config'],
+    own: ['contracts', 'domain', 'pipeline', 'operations', 'http', 'runtime', 'config'],
     packages: ['@azure/functions', 'standardwebhooks', 'zod', 'node:'],
   },
   // The worker's own module is only probed for, to know whether the app runs inside the Functions host.
@@ -42,7 +47,10 @@ const LAYERS = {
     own: ['contracts', 'storage', 'messaging', 'dataverse', 'config', 'identity', 'queues', 'runtime'],
     packages: ['@azure/', 'zod', 'node:'],
   },
-  functions: { own: ['contracts', 'domain', 'pipeline', 'http', 'hosting', 'runtime', 'config', 'queues'], packages: ['@azure/functions'] },
+  functions: {
+    own: ['contracts', 'domain', 'pipeline', 'operations', 'http', 'hosting', 'runtime', 'config', 'queues'],
+    packages: ['@azure/functions'],
+  },
 } as const;
 type Layer = keyof typeof LAYERS;
 
