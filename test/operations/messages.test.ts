@@ -15,6 +15,7 @@ import { createMessageOperations, PageTokenError, type MessageOperations } from 
 import { QuarantineStore } from '../../shared/storage/quarantine';
 import { tableClient } from '../../shared/storage/tables';
 import { actual } from '../support/builders';
+import { spawnHost, until, type HostProcess } from '../support/hostProcess';
 import { testEnvironment } from '../support/runtime';
 
 const NOW = new Date('2026-11-30T09:00:00Z');
@@ -333,5 +334,35 @@ describe('operations on messages with a Service Bus stand-in (in memory, no name
     const [r] = await ops.retry([quarantined], 'alice');
     expect(r).toMatchObject({ outcome: 'retried', detail: expect.stringMatching(/^Service Bus queue project-actuals, message replay-/) });
     expect(bus.sent.at(-1)).toMatchObject({ queue: 'project-actuals', message: { messageId: expect.stringMatching(/^replay-/) } });
+  });
+});
+
+describe('a retried message reaches its function through the local host (real host process, no Service Bus)', () => {
+  let host: HostProcess;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    env = testEnvironment({ IMPORT_SCHEDULE: '0 0 0 1 1 *', DISPATCH_SCHEDULE: '0 0 0 1 1 *', LOCAL_FUNCTION_KEY: 'ops-test-key' });
+    host = await spawnHost(env);
+  });
+  afterAll(async () => {
+    await host?.kill();
+  });
+
+  it('the host pump delivers the retried actual to syncActuals, which registers it', async () => {
+    const s = readSettings(env);
+    const good = actual({ actualId: 'OPS-HOST-1' });
+    const id = await new QuarantineStore(tableClient(s, 'quarantine')).keep({
+      source: 'import-from-staging',
+      reason: 'its proposal was posted before it arrived',
+      raw: JSON.stringify(good),
+      now: new Date(),
+    });
+    const { operations } = createMessageOperations(s);
+    expect((await operations.retry([id], 'alice'))[0]).toMatchObject({ outcome: 'retried' });
+    const registered = await until('the actual registered', async () => {
+      const r = await fetch(`${host.url}/api/actuals/usmf/${good.actualId}`, { headers: { 'x-functions-key': 'ops-test-key' } });
+      return r.status === 200 && r.json();
+    });
+    expect(registered).toMatchObject({ actualId: good.actualId, version: 1 });
   });
 });
