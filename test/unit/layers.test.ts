@@ -14,9 +14,10 @@ const LAYERS = {
   contracts: { own: ['contracts'], packages: ['zod', 'node:'] },
   domain: { own: ['contracts', 'domain'], packages: ['node:crypto'] },
   storage: { own: ['contracts', 'domain', 'storage', 'config', 'identity'], packages: ['@azure/data-tables', 'node:'] },
+  // The local queues are Table storage standing in for Service Bus: they use storage's row codecs.
   messaging: {
-    own: ['contracts', 'domain', 'messaging', 'config', 'identity'],
-    packages: ['@azure/service-bus', '@azure/data-tables', 'node:'],
+    own: ['contracts', 'domain', 'storage', 'messaging', 'config', 'identity'],
+    packages: ['@azure/service-bus', 'long', '@azure/data-tables', 'node:'],
   },
   // The Dataverse Web API client: like messaging, an edge to a system outside.
   dataverse: {
