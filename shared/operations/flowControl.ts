@@ -75,7 +75,7 @@ export class FlowControl {
       const paused = await this.pauses.write(name, before, { paused: true, since: this.now().toISOString(), by, switchedOff: off });
       if (paused === 'changed') continue; // someone else changed it first: decide again on what they wrote
       try {
-        await this.switches().set(Object.fromEntries(off.map((fn) => [fn, true])));
+        if (off.length) await this.switches().set(Object.fromEntries(off.map((fn) => [fn, true])));
       } catch (e) {
         const undone = await this.pauses.write(name, paused, { paused: false, since: null, by: null, switchedOff: [] });
         return { outcome: 'switch-failed', flow: stateOf(name, undone === 'changed' ? paused : undone), detail: (e as Error).message };
@@ -92,7 +92,7 @@ export class FlowControl {
       const resumed = await this.pauses.write(name, before, { paused: false, since: null, by: null, switchedOff: [] });
       if (resumed === 'changed') continue;
       try {
-        await this.switches().set(Object.fromEntries(before.switchedOff.map((fn) => [fn, false])));
+        if (before.switchedOff.length) await this.switches().set(Object.fromEntries(before.switchedOff.map((fn) => [fn, false])));
       } catch (e) {
         const { flow: _f, etag: _e, ...kept } = before;
         const restored = await this.pauses.write(name, resumed, kept);

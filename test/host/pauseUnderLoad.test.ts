@@ -4,13 +4,8 @@ import { readSettings } from '../../shared/config';
 import { flowControl } from '../../shared/operations/flowControl';
 import { createTables, tableClient } from '../../shared/storage/tables';
 import { proposalWithActuals } from '../support/builders';
-import { adminCall, spawnHost, until, type HostProcess } from '../support/hostProcess';
+import { adminCall, getJson as get, spawnHost, until, type HostProcess } from '../support/hostProcess';
 import { testEnvironment } from '../support/runtime';
-
-const get = async (url: string) => {
-  const res = await fetch(url);
-  return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
-};
 
 describe('pause and resume under load (the real local host)', () => {
   let host: HostProcess;
