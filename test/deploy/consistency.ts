@@ -34,6 +34,9 @@ export const NOT_SET_BY_BICEP: Readonly<Record<string, string>> = {
   AzureWebJobsStorage: 'connection-string form, for Azurite locally; Azure uses the identity-based AzureWebJobsStorage__* settings',
   ServiceBusConnection:
     'connection-string form, for the emulator or a SAS-enabled namespace; Azure uses the identity-based ServiceBusConnection__* settings',
+  WEBSITE_SITE_NAME: 'set by the platform on every function app; pausing a flow finds its own site with it',
+  WEBSITE_RESOURCE_GROUP: 'set by the platform; the resource group of the site',
+  WEBSITE_OWNER_NAME: 'set by the platform ("<subscription id>+<webspace>"); the subscription of the site',
 };
 
 /**
