@@ -49,7 +49,7 @@ describe('pause and resume under load (the real local host)', () => {
     await until(
       'the actuals queue drained',
       async () => ((await get(`${host.url}/admin/local/queues`)).body as Record<string, number>)['project-actuals'] === 0,
-      20_000,
+      45_000, // generous: on a loaded machine 200 deliveries take a while
     );
     const applied = await Promise.all(
       actuals.map(async (a) => (await get(`${host.url}/api/actuals/usmf/${encodeURIComponent(a.actualId)}`)).status),
