@@ -6,7 +6,7 @@ import { formatMoney, sumMoney } from '../shared/contracts/money';
 import { planImport } from '../shared/domain/importPlan';
 import { decideHeader, type ProposalHeader } from '../shared/domain/proposal';
 import { proposalPartition } from '../shared/storage/keys';
-import { actualEntity, headerEntity, heldEntity, lineEntity } from '../shared/storage/proposalRows';
+import { headerEntity, heldEntity, lineEntity } from '../shared/storage/proposalRows';
 import { registerEntity } from '../shared/storage/actualRegister';
 import { headerFlagEntity, stagedActualEntity } from '../shared/storage/staging';
 import type { Runtime } from '../shared/runtime';
@@ -127,8 +127,8 @@ export async function seedPending(
 
 /**
  * History: proposals the import already turned into lines, as it leaves them —
- * header LinesCreated with its active build, the held marker, one parked actual
- * row and one line row per actual, staged rows gone. Shapes come from the product's planImport
+ * header LinesCreated with its active build, the held marker and one line row
+ * per actual (which carries the actual: no parked row), staged rows gone. Shapes come from the product's planImport
  * and entity builders. With `register`, the actuals' register rows too.
  */
 export async function seedProcessed(
@@ -155,7 +155,7 @@ export async function seedProcessed(
     const build = plan.header.activeBuild!;
     rows.push(headerEntity(key, { ...header, ...plan.header }));
     rows.push(heldEntity(key));
-    for (const a of plan.toPark) rows.push(actualEntity(key, a));
+    // The lines carry the actuals: an actual on a line has no parked row of its own.
     for (const l of plan.lines) rows.push(lineEntity(key, build, l));
     if (opts.register) for (const a of p.actuals) registerRows.push(registerEntity(a));
     actuals += p.actuals.length;

@@ -55,6 +55,8 @@ export class RequestCounter {
   readonly batchOps = new Map<string, number>();
   /** Entities returned by queries, by table. */
   readonly entitiesRead = new Map<string, number>();
+  /** Queries that returned no entity: the fixed scans of a timer run (empty shards), not any one unit's work. */
+  emptyQueries = 0;
   enabled = true;
 
   private static bump(map: Map<string, number>, key: string, by = 1): void {
@@ -75,6 +77,7 @@ export class RequestCounter {
           try {
             const n = (JSON.parse(response.bodyAsText) as { value?: unknown[] }).value?.length ?? 0;
             RequestCounter.bump(this.entitiesRead, kind.slice('query '.length), n);
+            if (n === 0) this.emptyQueries++;
           } catch {
             // not a JSON listing
           }
@@ -107,6 +110,7 @@ export class RequestCounter {
     this.byKind.clear();
     this.batchOps.clear();
     this.entitiesRead.clear();
+    this.emptyQueries = 0;
   }
 
   /** Requests by kind, with the table prefix taken off the table names. */

@@ -13,7 +13,7 @@ describe('npm run bench (tiny scale)', () => {
     const results = await runBench({ scale: 'tiny' });
 
     const ids = results.rows.map((r) => r.id);
-    for (const id of ['1', '2', '3', '4', '5', '6', '6b', '7a', '7b', '7c']) expect(ids, `row ${id}`).toContain(id);
+    for (const id of ['1', '2', '3', '4', '5', '6', '6b', '7a', '7b', '7c', '7f', '7g', '7h']) expect(ids, `row ${id}`).toContain(id);
     for (const r of results.rows) {
       expect(r, r.id).toHaveProperty('figure');
       expect(r, r.id).toHaveProperty('baseline');
@@ -33,6 +33,8 @@ describe('npm run bench (tiny scale)', () => {
     // Storage requests are exact, whatever the scale: two per first delivery of a header or an actual.
     expect(results.rows.find((r) => r.id === '7a')!.figure).toBe(2);
     expect(results.rows.find((r) => r.id === '7b')!.figure).toBe(2);
+    // The import's effects for whole 10-line proposals: 11 staged rows read, 12 written in one transaction, 11 deleted.
+    expect(results.rows.find((r) => r.id === '7f')!.figure).toBeCloseTo(3.4, 10);
 
     expect(JSON.parse(JSON.stringify(results))).toEqual(results); // what bench/results.json holds
     const table = markdownTable(results);

@@ -36,11 +36,14 @@ function outcomeOf(part: ProposalPartition, plan: ImportPlan): ProposalOutcome {
  * The partition as the staged rows describe it, without reading it: the header from the newest flag row
  * (as syncInvoiceProposal wrote it, with that write's ETag) or from one point read, and nothing held.
  * Only for groups that stage actuals: parking them creates the held marker, which checks the assumption.
+ * And only for groups with a flag: without one, the header has not arrived or an earlier import has seen
+ * it (and may have parked actuals), and reading the partition whole costs one query, as the header's point
+ * read would, without the risk of a failed first attempt.
  */
 async function assumedPartition(rt: Runtime, group: StagedGroup): Promise<ProposalPartition | undefined> {
-  if (!group.rows.some((r) => r.actual || r.departure)) return undefined;
   const flag = group.rows.filter(isHeaderFlag).at(-1); // key order: the newest version last
-  const header = flag?.header ?? (await rt.proposals.header(group.proposal));
+  if (!flag || !group.rows.some((r) => r.actual || r.departure)) return undefined;
+  const header = flag.header ?? (await rt.proposals.header(group.proposal));
   return {
     partitionKey: group.proposal,
     header,
@@ -75,7 +78,9 @@ async function importProposal(rt: Runtime, group: StagedGroup, options: ImportOp
       }
     }
     const part = await rt.proposals.read(group.proposal);
-    const known: BilledSalesActual[] = [...part.actuals.values()].map((s) => s.value);
+    // What the proposal holds: parked rows, and the lines of its builds (a version on a line has no row of its own).
+    const onLines = [...part.builds.values()].flatMap((rows) => rows.map((r) => r.line.actual));
+    const known: BilledSalesActual[] = [...[...part.actuals.values()].map((s) => s.value), ...onLines];
     const departed = [...part.departed.values()].map((s) => s.value);
     const plan = planImport({ header: part.header?.value, known, departed, staged, leaving });
     await rt.proposals.commitPlan(part, plan, false, beforeBatchOf(options, group.proposal));
@@ -92,9 +97,12 @@ async function importProposal(rt: Runtime, group: StagedGroup, options: ImportOp
     });
     log.warn(`${name}: ${reason}`);
   }
-  // Old builds go before the staged rows do: a crash in between leaves the rows staged, so the next run
-  // reads the partition again and finishes the clean-up (the other way round, nothing would ever come back for it).
+  // Actual rows the active lines now outrank, then old builds, go before the staged rows do: a crash in between leaves
+  // the rows staged, so the next run reads the partition again and finishes the clean-up (the other way round,
+  // nothing would ever come back for it).
   const activeBuild = plan.header ? plan.header.activeBuild : (part.header?.value.activeBuild ?? null);
+  const activeLines = plan.header?.activeBuild ? plan.lines : (part.builds.get(activeBuild ?? '') ?? []).map((r) => r.line);
+  if (part.actuals.size + part.departed.size && activeLines.length) await rt.proposals.dropRedundantRows(part, activeLines);
   if (part.builds.size > (activeBuild && part.builds.has(activeBuild) ? 1 : 0)) await rt.proposals.dropSupersededBuilds(part, activeBuild);
   await sweeper.remove(group.rows);
 

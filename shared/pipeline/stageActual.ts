@@ -2,7 +2,7 @@ import { isBilledSales, type Actual } from '../contracts/actual';
 import { decideRegister, needsHolder, proposalOf, type Departure, type Holder, type RegisterDecision } from '../domain/register';
 import { withOptimisticRetry } from '../storage/conditions';
 import { proposalPartition } from '../storage/keys';
-import type { Holding } from '../storage/proposals';
+import { heldVersion, type Holding } from '../storage/proposals';
 import type { Logger, Runtime } from '../runtime';
 import { quarantine, type Delivery, type Outcome } from './inbound';
 import { readActual } from './nativeInbound';
@@ -28,7 +28,7 @@ async function register(rt: Runtime, actual: Actual, name: string, onStep?: Step
     if (needsHolder(stored?.value.actual, actual)) {
       const from = proposalOf(stored!.value.actual)!;
       holding = await rt.proposals.holding(proposalPartition(from.legalEntity, from.proposalId), actual.actualId);
-      holder = { status: holding.header?.value.status, holds: !!holding.actual };
+      holder = { status: holding.header?.value.status, holds: !!heldVersion(holding) };
     }
     const decision = decideRegister(stored?.value, actual, holder);
     await onStep?.('decided');

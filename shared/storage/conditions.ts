@@ -31,6 +31,20 @@ export async function withOptimisticRetry<T>(what: string, attempt: (n: number) 
   }
 }
 
+/**
+ * Runs a conditional write; a row it names with an ETag that is gone since it
+ * was read (404) counts as changed (412), so the attempt runs again from fresh
+ * reads instead of failing.
+ */
+export async function goneIsChanged<T>(write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+    throw Object.assign(new Error('a row read with its ETag is gone: read again', { cause: e }), { statusCode: 412 });
+  }
+}
+
 /** Runs `create`; a 409 (already there) is not an error. Returns whether this call created it. */
 export async function createIfAbsent(create: () => Promise<unknown>): Promise<boolean> {
   try {

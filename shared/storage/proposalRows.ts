@@ -9,8 +9,9 @@ import { encodeKeyPart } from './keys';
  * The rows of the proposals table, their keys and shapes: what ProposalStore
  * writes. One partition per proposal (docs/storage.md).
  *   header                            the proposal header (status, active build, posting)
- *   actual|{actualId}                 latest version of each billed sales actual it holds, or the
- *                                     departure of one that is no longer its own (see Departed)
+ *   actual|{actualId}                 a version of a billed sales actual it holds that no line row
+ *                                     carries (parked), or the departure of one that is no longer its
+ *                                     own (see Departed); the lines of its builds carry the rest
  *   line|{build}|{actualId}           its lines; only the header's activeBuild is visible
  *   posted|{postingId}|{actualId}     accounting details per actual, and the outbox flag
  *   held|{partition}                  exists once any actual row does (see heldEntity)
@@ -55,8 +56,17 @@ export const heldEntity = (pk: string) => ({ partitionKey: pk, rowKey: heldRow(p
 /** The header and what one partition holds of one actual (ProposalStore.holding). */
 export interface Holding {
   header: Stored<ProposalHeader> | undefined;
+  /** The actual's own row: a parked version, or its departure. */
   actual: Stored<BilledSalesActual> | undefined;
   departed: Stored<Departed> | undefined;
+  /** The version on the active build's lines, which may have no row of its own. */
+  onLines: BilledSalesActual | undefined;
+}
+
+/** The version the partition holds of the actual (its row or its lines, the later), or undefined when it holds none or a departure outranks it. */
+export function heldVersion(h: Holding): BilledSalesActual | undefined {
+  const parked = [h.actual?.value, h.onLines].filter((a) => a !== undefined).sort((a, b) => b.version - a.version)[0];
+  return parked && parked.version > (h.departed?.value.through ?? -1) ? parked : undefined;
 }
 
 /** Everything one proposal's partition holds, as read in one query. */
@@ -68,7 +78,7 @@ export interface ProposalPartition {
   actuals: Map<string, Stored<BilledSalesActual>>;
   /** Actuals that left the proposal, through which version (same row keys as `actuals`; an id is in one map or the other). */
   departed: Map<string, Stored<Departed>>;
-  /** Line rows of every build, keyed by build id. */
+  /** Line rows of every build, keyed by build id: the actuals on them are held too, whether or not they have a row of their own. */
   builds: Map<string, { rowKey: string; etag: string; line: ProposalLine }[]>;
   posted: Map<string, Stored<PostedLine>[]>;
 }

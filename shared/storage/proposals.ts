@@ -1,9 +1,10 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import type { BilledSalesActual } from '../contracts/actual';
 import type { Posting } from '../contracts/posting';
 import type { ImportPlan, ProposalLine } from '../domain/importPlan';
 import { takeDownFor, type PostingRecord, type ProposalHeader } from '../domain/proposal';
 import { commitToPartition } from './batches';
-import { deleteIfPresent, isNotFound, isPreconditionFailed } from './conditions';
+import { deleteIfPresent, goneIsChanged, isNotFound, isPreconditionFailed } from './conditions';
 import { prefixEnd } from './keys';
 import type { ProposalStateIndex } from './proposalStates';
 import {
@@ -15,9 +16,11 @@ import {
   headerRow,
   heldEntity,
   heldOrDeparted,
+  heldVersion,
   isHeaderRow,
   json,
   lineEntity,
+  lineRow,
   postedEntity,
   type Holding,
   type PostedLine,
@@ -27,6 +30,41 @@ import {
 } from './proposalRows';
 
 export type { Holding, PostedLine, ProposalPartition, Stored } from './proposalRows';
+export { heldVersion } from './proposalRows';
+
+const versionOf = (a: BilledSalesActual) => `${a.actualId}@${a.version}`;
+
+/**
+ * Actuals whose latest version only the lines of builds inactive after this
+ * commit carry (Import from staging drops those builds next): each gets its
+ * own row in the commit, before the header, so dropping them never forgets
+ * what the proposal holds. A row of that same version is written again, with
+ * the ETag read, so that a concurrent dropRedundantRows (which saw those lines
+ * active) fails on it instead of deleting it.
+ */
+function onlyOnDroppedBuilds(part: ProposalPartition, plan: ImportPlan): BilledSalesActual[] {
+  const activeAfter = plan.header ? plan.header.activeBuild : (part.header?.value.activeBuild ?? null);
+  const kept = plan.header?.activeBuild ? plan.lines : activeAfter ? (part.builds.get(activeAfter) ?? []).map((r) => r.line) : [];
+  // Rank as the plan ranks: a later version wins, and a departure outranks the version it names.
+  const safe = new Map<string, number>();
+  const record = (id: string, rank: number) => safe.set(id, Math.max(rank, safe.get(id) ?? -1));
+  for (const { value } of part.departed.values()) record(value.actualId, 2 * value.through + 1);
+  for (const a of plan.toPark) record(a.actualId, 2 * a.version);
+  for (const d of plan.toDepart) record(d.actualId, 2 * d.through + 1);
+  for (const l of kept) record(l.actual.actualId, 2 * l.actual.version);
+  const orphans = new Map<string, BilledSalesActual>();
+  for (const [build, lines] of part.builds) {
+    if (build === activeAfter) continue;
+    for (const { line } of lines) {
+      const a = line.actual;
+      // A row of the same version is written again: a concurrent import may be dropping it as redundant with these very lines.
+      const row = part.actuals.get(a.actualId)?.value;
+      const covered = (safe.get(a.actualId) ?? -1) >= 2 * a.version || (row !== undefined && row.version > a.version);
+      if (!covered && a.version > (orphans.get(a.actualId)?.version ?? -1)) orphans.set(a.actualId, a);
+    }
+  }
+  return [...orphans.values()];
+}
 
 /** A header as written, and the ETag of the write (undefined if the service sent none). */
 export type Written = { value: ProposalHeader; etag: string | undefined };
@@ -133,7 +171,7 @@ export class ProposalStore {
    */
   async holding(pk: string, actualId: string): Promise<Holding> {
     const filter = odata`PartitionKey eq ${pk} and (RowKey eq ${headerRow(pk)} or RowKey eq ${actualRow(actualId)})`;
-    const found: Holding = { header: undefined, actual: undefined, departed: undefined };
+    const found: Holding = { header: undefined, actual: undefined, departed: undefined, onLines: undefined };
     for await (const row of this.table.listEntities<Row>({ queryOptions: { filter, select: ['RowKey', 'json'] } })) {
       if (isHeaderRow(row.rowKey)) found.header = { value: json(row), etag: row.etag };
       else {
@@ -142,6 +180,10 @@ export class ProposalStore {
         else found.actual = { value: held.actual, etag: row.etag };
       }
     }
+    // An actual on the lines has no row of its own when it went onto them directly: its line says which version is on show.
+    const build = found.header?.value.activeBuild;
+    const line = build ? await this.row(pk, lineRow(build, actualId)) : undefined;
+    if (line) found.onLines = (json(line) as ProposalLine).actual;
     return found;
   }
 
@@ -155,25 +197,27 @@ export class ProposalStore {
    * departure. Throws 409/412 when the partition changed since `h` was read.
    */
   async takeDown(pk: string, actualId: string, through: number, h: Holding): Promise<void> {
+    const held = heldVersion(h);
     // A newer version back on this proposal means the register moved on: the caller's register write fails and it decides again.
-    if (h.actual && h.actual.value.version > through) return;
-    if (!h.actual && (h.departed?.value.through ?? -1) >= through) return; // already gone (a crashed delivery, redelivered)
+    if (held && held.version > through) return;
+    if (!held && (h.departed?.value.through ?? -1) >= through) return; // already gone (a crashed delivery, redelivered)
     const rows: TransactionAction[] = [
       ['upsert', heldEntity(pk), 'Replace'],
       conditionalWrite(departedEntity(pk, { actualId, through }), (h.actual ?? h.departed)?.etag),
     ];
     // The header is written even unchanged: a new ETag is what stops the imports and postings that read it before.
     const stored = h.header;
-    if (!stored) return void (await this.table.submitTransaction(rows));
-    const header = h.actual ? takeDownFor(stored.value, actualId) : stored.value;
+    if (!stored) return void (await goneIsChanged(() => this.table.submitTransaction(rows)));
+    const header = held ? takeDownFor(stored.value, actualId) : stored.value;
     await this.moving(pk, stored.value, header, (s) =>
-      this.table.submitTransaction([...rows, ['update', headerEntity(pk, s), 'Merge', { etag: stored.etag }]]),
+      goneIsChanged(() => this.table.submitTransaction([...rows, ['update', headerEntity(pk, s), 'Merge', { etag: stored.etag }]])),
     );
   }
 
   /**
-   * Writes an import plan: the held marker and parked actuals, departures and
-   * lines first, the header last, with the ETag it was read with (the commit
+   * Writes an import plan: the held marker and parked actuals (those no new
+   * line carries, and those only the lines of a build about to be dropped
+   * carry), departures and lines first, the header last, with the ETag it was read with (the commit
    * point, docs/storage.md "Builds"). When the partition was `assumed` rather
    * than read, the marker is created (a 409 if the partition held actuals after
    * all, before anything is written) and the header is written even unchanged,
@@ -187,26 +231,31 @@ export class ProposalStore {
    */
   async commitPlan(part: ProposalPartition, plan: ImportPlan, assumed: boolean, beforeBatch?: BeforeBatch): Promise<void> {
     const pk = part.partitionKey;
+    // A version going onto the new build's lines needs no row of its own: the line carries it.
+    const build = plan.header?.activeBuild;
+    const onNewLines = new Set(build ? plan.lines.map((l) => versionOf(l.actual)) : []);
+    const toRecord = [...plan.toPark.filter((a) => !onNewLines.has(versionOf(a))), ...onlyOnDroppedBuilds(part, plan)];
     const rows: TransactionAction[] = [];
-    const holdsMore = plan.toPark.length + plan.toDepart.length > 0;
+    const holdsMore = plan.toPark.length + plan.toDepart.length + toRecord.length > 0;
     if (holdsMore && assumed) rows.push(['create', heldEntity(pk)]);
     else if (holdsMore && !part.held) rows.push(['upsert', heldEntity(pk), 'Replace']);
     // A parked version and a departure share the actual's row: each replaces whichever the partition held, with its ETag.
     const etagOf = (actualId: string) => (part.actuals.get(actualId) ?? part.departed.get(actualId))?.etag;
-    for (const a of plan.toPark) rows.push(conditionalWrite(actualEntity(pk, a), etagOf(a.actualId)));
+    for (const a of toRecord) rows.push(conditionalWrite(actualEntity(pk, a), etagOf(a.actualId)));
     for (const d of plan.toDepart) rows.push(conditionalWrite(departedEntity(pk, d), etagOf(d.actualId)));
-    const build = plan.header?.activeBuild;
     if (build)
       for (const line of plan.lines)
         rows.push(assumed ? ['create', lineEntity(pk, build, line)] : ['upsert', lineEntity(pk, build, line), 'Replace']);
     const stored = part.header;
     if (stored && (plan.header || assumed)) {
       await this.moving(pk, stored.value, { ...stored.value, ...plan.header }, (h) =>
-        commitToPartition(this.table, rows, ['update', headerEntity(pk, h), 'Merge', { etag: stored.etag }], beforeBatch),
+        goneIsChanged(() =>
+          commitToPartition(this.table, rows, ['update', headerEntity(pk, h), 'Merge', { etag: stored.etag }], beforeBatch),
+        ),
       );
     } else if (rows.length) {
       // No header to commit: parked actuals are plain data, each row guarded by its own ETag.
-      await commitToPartition(this.table, rows, undefined, beforeBatch);
+      await goneIsChanged(() => commitToPartition(this.table, rows, undefined, beforeBatch));
     }
   }
 
@@ -220,6 +269,32 @@ export class ProposalStore {
         } catch (e) {
           if (!isPreconditionFailed(e)) throw e;
         }
+      }
+    }
+  }
+
+  /**
+   * Deletes the actual rows (parked versions, departures) that the active
+   * build's lines outrank, with the ETags read: a row changed since (a newer
+   * version, a departure, or written again by an import that drops this build)
+   * is kept. What the partition stores then does not depend on whether an
+   * actual was parked, or departed, before its line was built.
+   */
+  async dropRedundantRows(part: ProposalPartition, activeLines: readonly ProposalLine[]): Promise<void> {
+    const onLines = new Map(activeLines.map((l) => [l.actual.actualId, l.actual.version]));
+    const outranked = [
+      ...[...part.actuals.values()]
+        .filter((r) => r.value.version <= (onLines.get(r.value.actualId) ?? -1))
+        .map((r) => ({ id: r.value.actualId, etag: r.etag })),
+      ...[...part.departed.values()]
+        .filter((r) => r.value.through < (onLines.get(r.value.actualId) ?? -1))
+        .map((r) => ({ id: r.value.actualId, etag: r.etag })),
+    ];
+    for (const { id, etag } of outranked) {
+      try {
+        await deleteIfPresent(() => this.table.deleteEntity(part.partitionKey, actualRow(id), { etag }));
+      } catch (e) {
+        if (!isPreconditionFailed(e)) throw e;
       }
     }
   }

@@ -1,0 +1,132 @@
+/**
+ * What one 10-line invoice costs in Table Storage over its whole life, counted
+ * exactly by a pipeline policy in the product's storage clients: the header
+ * sync, the 10 actual syncs, the import, the posting callback, the outbox sweep
+ * after it and, a week later, the purge of its webhook-id record. Entity
+ * operations are what Azure throttles (docs/capacity.md); counts, not timings,
+ * so they cannot regress unseen.
+ */
+import { odata } from '@azure/data-tables';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RequestCounter } from '../bench/support';
+import type { OutboundMessage } from '../shared/messaging/accountingUpdates';
+import { recordPostingCallback } from '../shared/http/postingCallback';
+import { dispatchAccountingUpdates } from '../shared/pipeline/dispatchAccountingUpdates';
+import { importFromStaging } from '../shared/pipeline/importFromStaging';
+import type { Runtime } from '../shared/runtime';
+import { proposalPartition } from '../shared/storage/keys';
+import { RECEIPT_DAYS_KEPT } from '../shared/storage/webhookReceipts';
+import { httpRequest, proposalWithActuals, serviceBusContext } from './support/builders';
+import { postingFor, signedHeaders } from './support/posting';
+import { actualMessage, deliver, dropTables, headerMessage, isolatedRuntime, quiet } from './support/reliability';
+import { TEST_WEBHOOK_SECRET } from './support/runtime';
+
+/** One step's cost: entity operations, requests for this invoice, and the empty scans every timer run makes whatever is pending. */
+interface Cost {
+  entityOperations: number;
+  requests: number;
+  emptyScans: number;
+}
+
+describe('storage operations of one 10-line invoice, sync to purge (counted by a pipeline policy; Service Bus sender stood in by memory)', () => {
+  const counter = new RequestCounter();
+  const sent: OutboundMessage[] = [];
+  let rt: Runtime;
+  beforeAll(async () => {
+    // Service Bus is not Table Storage: its stand-in keeps what was sent in memory, uncounted.
+    const sender = { send: async (messages: readonly OutboundMessage[]) => void sent.push(...messages) };
+    rt = await isolatedRuntime({ storage: { additionalPolicies: [{ policy: counter.policy(), position: 'perCall' }] }, sender });
+  });
+  afterAll(async () => {
+    if (rt) await dropTables(rt);
+  });
+
+  async function costOf(step: () => Promise<unknown>): Promise<Cost> {
+    counter.reset();
+    await step();
+    return { entityOperations: counter.entityOperations, requests: counter.total - counter.emptyQueries, emptyScans: counter.emptyQueries };
+  }
+
+  it('costs at most 90 entity operations, each step exactly as counted here', async () => {
+    const p = proposalWithActuals({ proposalId: 'LIFE-10', lines: 10 });
+    const headerSync = await costOf(() => deliver(rt, headerMessage(p.invoice)));
+    const actualSyncs = await costOf(async () => {
+      for (const a of p.actuals) await deliver(rt, actualMessage(a));
+    });
+    const imported = await costOf(() => importFromStaging(rt, quiet));
+    const body = JSON.stringify(postingFor(p.actuals));
+    const posting = await costOf(async () => {
+      const answer = await recordPostingCallback(
+        httpRequest({
+          method: 'POST',
+          url: 'http://x',
+          params: { legalEntity: 'usmf', proposalId: 'LIFE-10' },
+          body,
+          headers: signedHeaders(body),
+        }),
+        serviceBusContext(),
+        { secrets: [TEST_WEBHOOK_SECRET], runtime: async () => rt },
+      );
+      expect(answer.status).toBe(200);
+    });
+    const sweep = await costOf(() => dispatchAccountingUpdates(rt, quiet));
+    const purge = await costOf(() => rt.webhookReceipts.purgeExpired(new Date(Date.now() + (RECEIPT_DAYS_KEPT + 1) * 86_400_000)));
+    expect(sent.filter((m) => m.body.proposalId === 'LIFE-10')).toHaveLength(10);
+
+    // the state index's AwaitingLines entry, header insert, staging flag insert
+    expect(headerSync).toEqual({ entityOperations: 3, requests: 3, emptyScans: 0 });
+    // per actual: register insert, staged row insert
+    expect(actualSyncs).toEqual({ entityOperations: 20, requests: 20, emptyScans: 0 });
+    // its shard read (11 staged rows), the LinesCreated entry, one transaction (held marker, 10 lines carrying the actuals,
+    // header), the AwaitingLines entry removed, 11 staged rows deleted in one transaction; the 15 other shards are read empty
+    expect(imported).toEqual({ entityOperations: 11 + 1 + 12 + 1 + 11, requests: 5, emptyScans: 15 });
+    // receipt claim, header, 10 lines read, outbox entry, the Posted entry, one transaction of 10 posted rows + header,
+    // the LinesCreated entry removed, outbox entry removed, receipt answer
+    expect(posting).toEqual({ entityOperations: 28, requests: 9, emptyScans: 0 });
+    // the 16 outbox shards and the expired receipts' day, each an empty query
+    expect(sweep).toEqual({ entityOperations: 0, requests: 0, emptyScans: 17 });
+    // that day's receipts read, and this callback's deleted
+    expect(purge).toEqual({ entityOperations: 2, requests: 2, emptyScans: 0 });
+
+    const total = [headerSync, actualSyncs, imported, posting, sweep, purge].reduce((t, c) => ({
+      entityOperations: t.entityOperations + c.entityOperations,
+      requests: t.requests + c.requests,
+      emptyScans: t.emptyScans + c.emptyScans,
+    }));
+    // Requests: the 11 messages alone take 22 (register or header first, then staging: two tables, in that order).
+    // The state index (docs/storage.md#state-index) is 5 of them, in 5 requests.
+    expect(total).toEqual({ entityOperations: 89, requests: 39, emptyScans: 32 });
+    expect(total.entityOperations).toBeLessThanOrEqual(90);
+  });
+
+  it('an invoice imported in two runs ends with the same rows as one imported at once, and costs the second run only what it reads and writes', async () => {
+    // Row keys with the proposal's id and its build's hash taken out, so two proposals' partitions compare.
+    const rowsOf = async (proposalId: string) => {
+      const keys: string[] = [];
+      const filter = odata`PartitionKey eq ${proposalPartition('usmf', proposalId)}`;
+      for await (const e of rt.tables.proposals.listEntities({ queryOptions: { filter, select: ['RowKey'] } }))
+        keys.push(
+          String(e.rowKey)
+            .split(proposalId)
+            .join('P')
+            .replace(/^line\|[0-9a-f]+\|/, 'line|B|'),
+        );
+      return keys.sort();
+    };
+    const whole = proposalWithActuals({ proposalId: 'WHOLE-10', lines: 10 });
+    const split = proposalWithActuals({ proposalId: 'SPLIT-10', lines: 10 });
+    for (const m of [headerMessage(whole.invoice), ...whole.actuals.map(actualMessage)]) await deliver(rt, m);
+    for (const m of [headerMessage(split.invoice), ...split.actuals.slice(0, 5).map(actualMessage)]) await deliver(rt, m);
+    await importFromStaging(rt, quiet); // WHOLE-10 gets its lines; SPLIT-10 parks 5 actuals, "5 of 10"
+    for (const a of split.actuals.slice(5)) await deliver(rt, actualMessage(a));
+    const second = await costOf(() => importFromStaging(rt, quiet));
+    // its shard read (5 staged rows); no flag, so the partition read at once (header, held marker, 5 parked rows); one
+    // transaction (10 lines, header); the 5 parked rows the lines now carry, deleted one by one with their ETags; the 5
+    // staged rows deleted in one transaction
+    // (and the state index: the LinesCreated entry before the commit, the AwaitingLines entry removed after)
+    expect(second).toEqual({ entityOperations: 5 + 7 + 1 + 11 + 1 + 5 + 5, requests: 1 + 1 + 1 + 1 + 1 + 5 + 1, emptyScans: 15 });
+    const splitRows = await rowsOf('SPLIT-10');
+    expect(splitRows).toEqual(await rowsOf('WHOLE-10'));
+    expect(splitRows.filter((k) => k.startsWith('actual|'))).toEqual([]);
+  });
+});
