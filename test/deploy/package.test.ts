@@ -31,6 +31,7 @@ const ALLOWED = [
   /^\.funcignore$/,
   /^dist\/functions\//,
   /^dist\/shared\//,
+  /^console\/[^/]+\.(html|js|css)$/,
   /^node_modules\//,
 ];
 
@@ -89,7 +90,7 @@ describe('npm run package', () => {
     expect(zip.read('host.json').toString('utf8')).toBe(readFileSync(join(root, 'host.json'), 'utf8'));
   });
 
-  it('contains nothing but host.json, package.json, its lock file, dist/functions, dist/shared and node_modules', () => {
+  it('contains nothing but host.json, package.json, its lock file, dist/functions, dist/shared, console and node_modules', () => {
     expect(zip.names.filter((n) => !ALLOWED.some((re) => re.test(n)))).toEqual([]);
   });
 
