@@ -135,13 +135,14 @@ function confirmAction(text, actionLabel) {
 
 /** Runs an operator action after confirmation, says what happened, and refreshes what it changed. */
 async function act(question, actionLabel, run) {
-  if (!operator()) return say('sign in with your name and the operator key first (top right).', 'error');
   if (!(await confirmAction(question, actionLabel))) return say(`${actionLabel}: cancelled, nothing was changed.`, 'error');
   try {
     const [text, kind] = await run();
     say(text, kind);
   } catch (e) {
-    say(`${actionLabel}: ${e.message}`, 'error');
+    // Without Microsoft Entra sign-in, the operator key is what grants the operator role.
+    const hint = e.status === 403 && !operator() ? ' Sign in with your name and the operator key (top right).' : '';
+    say(`${actionLabel}: ${e.message}${hint}`, 'error');
   }
   await refresh();
 }

@@ -265,6 +265,13 @@ describe('Azure cold start of the package (worker stand-in: a recording @azure/f
     });
   });
 
+  it("serves the operations console from the package's own console folder", async () => {
+    useAppSettings(runnableHere({ ...siteAppSettings(), POSTING_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET }, inject('azuriteConnectionString')));
+    const page = await invoker(app, coldStart(app)).http('getConsole', { method: 'GET', path: 'console', params: {} });
+    expect(page).toMatchObject({ status: 200, contentType: 'text/html; charset=utf-8' });
+    expect(page.text).toContain(`<script type="module">${zip.read('console/console.js').toString('utf8')}</script>`);
+  });
+
   it('with the secret resolved, takes a posting callback end to end', async () => {
     useAppSettings(runnableHere({ ...siteAppSettings(), POSTING_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET }, inject('azuriteConnectionString')));
     const start = coldStart(app);
