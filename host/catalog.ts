@@ -4,6 +4,11 @@ import getConsole from '../functions/getConsole';
 import getInvoiceProposal from '../functions/getInvoiceProposal';
 import getOpenApi from '../functions/getOpenApi';
 import importFromStaging from '../functions/importFromStaging';
+import opsSummary from '../functions/opsSummary';
+import proposalsByState from '../functions/proposalsByState';
+import outOfSyncPostings from '../functions/outOfSyncPostings';
+import operatorAudit from '../functions/operatorAudit';
+import runImportNow from '../functions/runImportNow';
 import recordPosting from '../functions/recordPosting';
 import rejectProposalWrites from '../functions/rejectProposalWrites';
 import syncActuals from '../functions/syncActuals';
@@ -26,5 +31,10 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   getActual,
   rejectProposalWrites,
   getOpenApi,
+  opsSummary,
+  proposalsByState,
+  outOfSyncPostings,
+  operatorAudit,
+  runImportNow,
   getConsole,
 ];

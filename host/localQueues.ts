@@ -3,13 +3,13 @@ import { odata, type TableClient } from '@azure/data-tables';
 import { isNotFound, isPreconditionFailed } from '../shared/storage/conditions';
 import {
   deadLetterRow,
-  newMessageRow,
+  enqueueLocal,
   readDeadLetter,
   readMessage,
   type DeadLetter,
   type LocalMessage,
   type QueueRow,
-} from './localQueueRows';
+} from '../shared/messaging/localQueueRows';
 
 /**
  * Service Bus semantics without a namespace: each queue is a partition of a
@@ -17,7 +17,7 @@ import {
  * A delivery takes a lock (deliveryCount + 1, written with the row's ETag, so a
  * crash still counts it); success deletes the message, failure releases it for
  * redelivery, and the last allowed failure moves it, with its delivery history,
- * to the dead-letter table. The row format is in localQueueRows.ts.
+ * to the dead-letter table. The row format is in shared/messaging/localQueueRows.ts.
  */
 export class LocalQueues {
   constructor(
@@ -31,9 +31,7 @@ export class LocalQueues {
   }
 
   async enqueue(queue: string, body: string, messageId: string = randomUUID()): Promise<string> {
-    const at = this.now();
-    const rowKey = `${at.getTime().toString().padStart(15, '0')}|${randomUUID()}`;
-    await this.messages.createEntity(newMessageRow(queue, rowKey, messageId, body, at));
+    await enqueueLocal(this.messages, queue, body, messageId, this.now());
     return messageId;
   }
 

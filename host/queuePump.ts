@@ -1,7 +1,7 @@
 import type { ServiceBusFunction } from '../shared/hosting/definition';
 import type { Invocations, LogLine } from './invocation';
 import { triggerBody } from './invocation';
-import type { LocalMessage } from './localQueueRows';
+import type { LocalMessage } from '../shared/messaging/localQueueRows';
 import type { LocalQueues } from './localQueues';
 
 /**

@@ -59,6 +59,28 @@ export const settingsSchema = z.object({
     .regex(/^[A-Za-z][A-Za-z0-9]{0,20}$|^$/, 'must be letters and digits, starting with a letter, at most 21 characters')
     .default('')
     .describe('Prefix for every table name, to run several environments in one account'),
+  OPS_OPERATOR_KEY: z
+    .string()
+    .trim()
+    .min(24, 'must be at least 24 characters (a random secret)')
+    .optional()
+    .describe('Secret that gives the operator role to callers without Microsoft Entra sign-in (header x-operator-key); unset: none'),
+  OPS_OPERATOR_ROLE: z
+    .string()
+    .trim()
+    .min(1)
+    .default('Invoice.Operator')
+    .describe('The Microsoft Entra app role that may retry, pause, resume and run the import'),
+  OUT_OF_SYNC_HOURS: z
+    .string()
+    .regex(/^\d{1,4}$/, 'must be a whole number of hours')
+    .default('4')
+    .transform(Number)
+    .describe('A posting whose accounting is not sent this many hours later is listed as out of sync'),
+  WEBSITE_AUTH_ENABLED: z
+    .string()
+    .optional()
+    .describe('Set by App Service when its authentication is on ("True"): only then is x-ms-client-principal trusted'),
   AZURE_FUNCTIONS_ENVIRONMENT: z.string().default('Production').describe('"Development" locally'),
   APPLICATIONINSIGHTS_CONNECTION_STRING: optionalText.describe('Application Insights, read by the Functions host'),
 });

@@ -8,6 +8,9 @@ import { serviceBusClient, ServiceBusOutbound } from './messaging/serviceBus';
 import { ActualRegister } from './storage/actualRegister';
 import { OutboxIndex } from './storage/outbox';
 import { ProposalStore } from './storage/proposals';
+import { ProposalStateIndex } from './storage/proposalStates';
+import { OperatorActions } from './storage/operatorActions';
+import { ImportRuns } from './storage/importRuns';
 import { QuarantineStore } from './storage/quarantine';
 import { StagingStore } from './storage/staging';
 import { WebhookReceipts } from './storage/webhookReceipts';
@@ -17,6 +20,9 @@ import { createTables, ensureTables, type Tables } from './storage/tables';
 export interface Runtime {
   tables: Tables;
   proposals: ProposalStore;
+  states: ProposalStateIndex;
+  operatorActions: OperatorActions;
+  importRuns: ImportRuns;
   staging: StagingStore;
   register: ActualRegister;
   quarantine: QuarantineStore;
@@ -46,6 +52,8 @@ export interface RuntimeOptions {
 export async function createRuntime(s: Settings, options: RuntimeOptions = {}): Promise<Runtime> {
   const tables = createTables(s, options.storage);
   await ensureTables(tables);
+  const now = () => new Date();
+  const states = new ProposalStateIndex(tables.proposalStates);
   const bus = options.sender ? undefined : serviceBusClient(s);
   const sender =
     options.sender ??
@@ -54,7 +62,10 @@ export async function createRuntime(s: Settings, options: RuntimeOptions = {}): 
       : new TableOutbound(tables.localOutbound, QUEUES.accountingUpdates));
   return {
     tables,
-    proposals: new ProposalStore(tables.proposals),
+    proposals: new ProposalStore(tables.proposals, states, now),
+    states,
+    operatorActions: new OperatorActions(tables.operatorActions),
+    importRuns: new ImportRuns(tables.importRuns),
     staging: new StagingStore(tables.staging),
     register: new ActualRegister(tables.actuals),
     quarantine: new QuarantineStore(tables.quarantine),
@@ -62,7 +73,7 @@ export async function createRuntime(s: Settings, options: RuntimeOptions = {}): 
     webhookReceipts: new WebhookReceipts(tables.webhookReceipts),
     sender,
     ...nativeLookups(s, options),
-    now: () => new Date(),
+    now,
     close: async () => {
       await bus?.close();
     },

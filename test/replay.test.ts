@@ -9,7 +9,7 @@ import { readSettings } from '../shared/config';
 import { QuarantineStore } from '../shared/storage/quarantine';
 import { tableClient } from '../shared/storage/tables';
 import { main } from '../scripts/replay';
-import { replayServiceBusDeadLetter, type ServiceBusPort } from '../scripts/replay/serviceBus';
+import { replayServiceBusDeadLetter, type ServiceBusPort } from '../shared/messaging/deadLetters';
 import { actual } from './support/builders';
 import { adminCall, spawnHost, until, type HostProcess } from './support/hostProcess';
 import { testEnvironment } from './support/runtime';
@@ -284,7 +284,12 @@ function fakeBus(dead: Record<string, Fake[]>, options: { failSend?: boolean } =
       const locked = new Set<Fake>();
       let peeked = 0;
       return {
-        peekMessages: async (max) => {
+        // Like the service: from a sequence number when given, else after the last message this receiver peeked.
+        peekMessages: async (max, options) => {
+          if (options?.fromSequenceNumber !== undefined) {
+            const from = BigInt(options.fromSequenceNumber.toString());
+            peeked = messages.filter((m) => BigInt(seq(m)) < from).length;
+          }
           const page = messages.slice(peeked, peeked + max);
           peeked += page.length;
           return page as ServiceBusReceivedMessage[];

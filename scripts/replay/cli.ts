@@ -3,13 +3,12 @@ import { join } from 'node:path';
 import { loadLocalEnvironment } from '../../host/localSettings';
 import { ConfigurationError, readSettings, type Settings } from '../../shared/config';
 import { serviceBusClient } from '../../shared/messaging/serviceBus';
+import { peekDeadLetters, serviceBusPort, type ServiceBusPort } from '../../shared/messaging/deadLetters';
+import { messageStores } from '../../shared/operations/messages';
+import { INBOUND_QUEUES, type Item } from '../../shared/operations/retryable';
+import { busItem, listQuarantined, localItem, MIN_PREFIX, withTimeout } from '../../shared/operations/stores';
 import { statusOf } from '../../shared/storage/conditions';
-import { QuarantineStore } from '../../shared/storage/quarantine';
-import { tableClient } from '../../shared/storage/tables';
 import { describe, table } from './format';
-import { INBOUND_QUEUES, type Item } from './items';
-import { peekDeadLetters, serviceBusPort, type ServiceBusPort } from './serviceBus';
-import { LocalDeadLetters, MIN_PREFIX, QuarantineItems } from './stores';
 import { TargetUnavailable } from './targets';
 import {
   busConfigured,
@@ -22,7 +21,6 @@ import {
   parse,
   UsageError,
   where,
-  withTimeout,
   type Args,
   type Context,
   type Found,
@@ -93,20 +91,21 @@ async function list(ctx: Context, a: Args): Promise<number> {
   const wantDeadLetters = !a.source || queue !== undefined;
   let failed = false;
 
-  const items: Item[] = (await ctx.quarantine.list(a.source)).filter((i) => a.all || !i.replayedAt);
+  const { quarantine, local, bus } = ctx.stores;
+  const items: Item[] = (await listQuarantined(quarantine, a.source)).filter((i) => a.all || !i.replayedAt);
   const counts = { quarantine: items.length, local: 0, bus: 0 };
   const notes: string[] = [];
   if (wantDeadLetters) {
-    const local = await ctx.local.list(queue);
-    counts.local = local.length;
-    items.push(...local);
+    const dead = (await local.rows(queue)).map(localItem);
+    counts.local = dead.length;
+    items.push(...dead);
   }
-  if (wantDeadLetters && ctx.bus) {
+  if (wantDeadLetters && bus) {
     for (const q of queue ? [queue] : INBOUND_QUEUES) {
       try {
-        const { items: dead, more } = await withTimeout(`peeking the dead letters of ${q}`, peekDeadLetters(ctx.bus, q), 30_000);
+        const { items: dead, more } = await withTimeout(`peeking the dead letters of ${q}`, peekDeadLetters(bus, q), 30_000);
         counts.bus += dead.length;
-        items.push(...dead);
+        items.push(...dead.map(busItem));
         if (more) notes.push(`the dead-letter queue of ${q} holds more than the ${dead.length} listed`);
       } catch (e) {
         failed = true;
@@ -134,7 +133,7 @@ async function list(ctx: Context, a: Args): Promise<number> {
   else ctx.io.out(table(items));
   const parts = [`${counts.quarantine} quarantined`];
   if (wantDeadLetters) parts.push(`${counts.local} local dead letter${counts.local === 1 ? '' : 's'}`);
-  if (wantDeadLetters && ctx.bus) parts.push(`${counts.bus} Service Bus dead letter${counts.bus === 1 ? '' : 's'}`);
+  if (wantDeadLetters && bus) parts.push(`${counts.bus} Service Bus dead letter${counts.bus === 1 ? '' : 's'}`);
   ctx.io.out(`\n${items.length} message${items.length === 1 ? '' : 's'} (${what}): ${parts.join(', ')}.`);
   for (const n of notes) ctx.io.out(`Note: ${n}.`);
   if (items.length) ctx.io.out(`Show one: npm run replay -- show <id>. Replay: npm run replay -- replay <id> [--edit fixed.json].`);
@@ -201,14 +200,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const settings = readSettings(env);
     const storage = { retryOptions: { maxRetries: 1, retryDelayInMs: 200 } };
     const bus = busConfigured(settings) ? (io.serviceBus ?? defaultServiceBus)(settings) : undefined;
+    const user = env.USER ?? env.USERNAME;
     ctx = {
       settings,
       env,
       io,
-      bus,
-      quarantine: new QuarantineItems(new QuarantineStore(tableClient(settings, 'quarantine', storage))),
-      local: new LocalDeadLetters(tableClient(settings, 'localDeadLetters', storage)),
-      now: io.now ?? (() => new Date()),
+      stores: messageStores(settings, { storage, bus, now: io.now }),
+      by: `replay tool${user ? ` (${user})` : ''}`,
     };
     return await command(ctx, a);
   } catch (e) {
@@ -220,7 +218,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     else io.err(`replay ${a.command}: ${explain(e)}`);
     return EXIT.failure;
   } finally {
-    await ctx?.bus?.close().catch(() => {});
+    await ctx?.stores.bus?.close().catch(() => {});
   }
 }
 

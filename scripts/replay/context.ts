@@ -1,9 +1,9 @@
 /** What the replay commands share: settings and stores, arguments, and finding a message by id. */
 import { parseArgs } from 'node:util';
 import { type Settings } from '../../shared/config';
-import { SOURCES, type Item } from './items';
-import { findDeadLetter, isServiceBusDeadLetterId, parseServiceBusDeadLetterId, type ServiceBusPort } from './serviceBus';
-import { isLocalDeadLetterId, LocalDeadLetters, MIN_PREFIX, type QuarantineItems, type LocalDeadLetterRow } from './stores';
+import type { ServiceBusPort } from '../../shared/messaging/deadLetters';
+import { SOURCES, type Item } from '../../shared/operations/retryable';
+import { find as findMessage, NotFound, type Found, type MessageStores } from '../../shared/operations/stores';
 
 export interface Io {
   /** One chunk of standard output (a newline is added). */
@@ -89,11 +89,11 @@ export function checkSource(source: string | undefined): void {
 export interface Context {
   settings: Settings;
   env: NodeJS.ProcessEnv;
-  quarantine: QuarantineItems;
-  local: LocalDeadLetters;
-  bus: ServiceBusPort | undefined;
+  /** The operations' own stores: finding, marking and resubmitting are theirs (shared/operations/). */
+  stores: MessageStores;
+  /** Who replays, kept with the replay mark: the operating-system user. */
+  by: string;
   io: Io;
-  now: () => Date;
 }
 
 export const busConfigured = (s: Settings) => Boolean(s.ServiceBusConnection || s.ServiceBusConnection__fullyQualifiedNamespace);
@@ -105,49 +105,17 @@ export function where(ctx: Context, i: Item): string {
   return `Service Bus dead-letter queue of ${i.source}`;
 }
 
-export async function withTimeout<T>(what: string, p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, fail) => (timer = setTimeout(() => fail(new Error(`${what}: no answer within ${ms / 1000} s`)), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 // ---------------------------------------------------------------- finding one
 
-export type Found =
-  | { kind: 'quarantine'; item: Item }
-  | { kind: 'local-dead-letter'; item: Item; row: LocalDeadLetterRow }
-  | { kind: 'servicebus-dead-letter'; item: Item; queue: string; sequenceNumber: string };
+export { NotFound, type Found } from '../../shared/operations/stores';
 
-export class NotFound extends Error {}
-
+/** One message by its id or a unique prefix of it. */
 export async function find(ctx: Context, id: string): Promise<Found> {
-  if (isServiceBusDeadLetterId(id)) {
-    const target = parseServiceBusDeadLetterId(id);
-    if (!target) throw new NotFound(`${id}: a Service Bus dead letter id looks like sb:<queue>:<sequence number>`);
-    if (!ctx.bus)
-      throw new NotFound(
-        `${id}: Service Bus is not configured (set ServiceBusConnection or ServiceBusConnection__fullyQualifiedNamespace)`,
-      );
-    const item = await withTimeout(
-      `peeking the dead letters of ${target.queue}`,
-      findDeadLetter(ctx.bus, target.queue, target.sequenceNumber),
-      30_000,
-    );
-    if (!item) throw new NotFound(`${id}: not in the dead-letter queue of ${target.queue} (already replayed?)`);
-    return { kind: 'servicebus-dead-letter', item, ...target };
+  try {
+    return await findMessage(ctx.stores, id, { prefix: true });
+  } catch (e) {
+    if (e instanceof NotFound && e.message.startsWith('no quarantined'))
+      throw new NotFound(`${e.message}; npm run replay -- list --all shows them`, e.retried);
+    throw e;
   }
-  const candidates: Found[] = isLocalDeadLetterId(id)
-    ? (await ctx.local.resolve(id)).map((row) => ({ kind: 'local-dead-letter', item: LocalDeadLetters.toItem(row), row }))
-    : (await ctx.quarantine.resolve(id)).map((item) => ({ kind: 'quarantine', item }));
-  if (candidates.length === 1) return candidates[0]!;
-  if (candidates.length > 1) throw new NotFound(`${id} is ambiguous: ${candidates.map((c) => c.item.id).join(', ')}`);
-  const hint = id.length < MIN_PREFIX ? ` (a shortened id needs at least ${MIN_PREFIX} characters)` : '';
-  const gone = isLocalDeadLetterId(id) ? ' (a replayed local dead letter is removed)' : '';
-  throw new NotFound(`no quarantined or dead-lettered message has id ${id}${hint}${gone}; npm run replay -- list --all shows them`);
 }

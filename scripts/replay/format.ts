@@ -1,4 +1,4 @@
-import { functionForQueue, prettyBody, queueForSource, type Item, type Kind } from './items';
+import { functionForQueue, queueForSource, type Item, type Kind } from '../../shared/operations/retryable';
 
 const KIND_LABEL: Record<Kind, string> = {
   quarantine: 'quarantine',
@@ -57,6 +57,15 @@ export function table(items: readonly Item[]): string {
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** The body pretty-printed when it is JSON, as it is otherwise. */
+export function prettyBody(body: string): { json: boolean; text: string } {
+  try {
+    return { json: true, text: JSON.stringify(JSON.parse(body), null, 2) };
+  } catch {
+    return { json: false, text: body };
+  }
 }
 
 function indent(text: string, by = '  '): string {

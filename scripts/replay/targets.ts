@@ -1,15 +1,5 @@
-import { functionForQueue } from './items';
-import { sendToQueue, type ServiceBusPort } from './serviceBus';
-
-/** Where a replayed message is resubmitted. */
-export interface Target {
-  /** For messages: "local host http://localhost:7071" or "Service Bus". */
-  readonly name: string;
-  /** Fails early, before anything is claimed, when the target cannot take messages. */
-  check(): Promise<void>;
-  /** Resubmits the body to the queue; returns a description ("syncActuals, message …"). */
-  send(queue: string, body: string, replayOf: { id: string; messageId: string | null }, now: Date): Promise<string>;
-}
+import type { Target } from '../../shared/operations/resubmit';
+import { functionForQueue } from '../../shared/operations/retryable';
 
 export class TargetUnavailable extends Error {
   override name = 'TargetUnavailable';
@@ -70,18 +60,5 @@ export class LocalHostTarget implements Target {
       /* 202 without a body */
     }
     return `${this.name} → ${fn}${messageId ? `, message ${messageId}` : ''}`;
-  }
-}
-
-/** The Service Bus queue itself, as a new message (a new MessageId: duplicate detection is on). */
-export class ServiceBusTarget implements Target {
-  readonly name = 'Service Bus';
-  constructor(private readonly port: ServiceBusPort) {}
-
-  async check(): Promise<void> {}
-
-  async send(queue: string, body: string, replayOf: { id: string; messageId: string | null }, now: Date): Promise<string> {
-    const messageId = await sendToQueue(this.port, queue, body, replayOf, now);
-    return `Service Bus queue ${queue}, message ${messageId}`;
   }
 }

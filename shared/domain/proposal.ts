@@ -24,6 +24,12 @@ export interface ProposalHeader {
   activeBuild: string | null;
   lineCount: number;
   posting: PostingRecord | null;
+  /**
+   * When the proposal entered its status (ISO), stamped by the store on the
+   * write that changes the status: the operations lists' age and order. Absent
+   * on headers written before the state index existed.
+   */
+  stateSince?: string;
 }
 
 export type HeaderDecision =

@@ -74,6 +74,16 @@ function headerParameters(op: Operation): Json[] {
   }));
 }
 
+function queryParameters(op: Operation): Json[] {
+  return Object.entries(op.query?.shape ?? {}).map(([name, schema]) => ({
+    name,
+    in: 'query',
+    required: !(schema as z.ZodType).safeParse(undefined).success,
+    ...((schema as z.ZodType).description ? { description: (schema as z.ZodType).description } : {}),
+    schema: schemaOf(schema as z.ZodType, 'input'),
+  }));
+}
+
 function problemResponse(types: readonly ProblemType[], status: number): Json {
   const described = types.map((t) => `\`${PROBLEM_BASE}${t}\`: ${PROBLEM_TITLES[t]}`);
   return {
@@ -108,7 +118,7 @@ function operation(op: Operation, method: string): Json {
     summary: op.summary,
     ...(op.description ? { description: op.description } : {}),
     ...(op.anonymous ? { security: [] } : {}),
-    parameters: [...pathParameters(op), ...headerParameters(op)],
+    parameters: [...pathParameters(op), ...queryParameters(op), ...headerParameters(op)],
     ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(op.body, 'input') } } } } : {}),
     responses: responses(op),
   };

@@ -2,6 +2,16 @@ import type { HttpMethod } from '@azure/functions';
 import { z } from 'zod';
 import { actualViewSchema, postingReceiptSchema, proposalViewSchema } from '../contracts/answers';
 import { postingSchema } from '../contracts/posting';
+import {
+  auditListSchema,
+  importRunSchema,
+  outOfSyncListSchema,
+  outOfSyncQuerySchema,
+  pageQuerySchema,
+  proposalListSchema,
+  stateQuerySchema,
+  summarySchema,
+} from '../contracts/operations';
 import { MAX_BODY_BYTES } from './request';
 import type { ProblemType } from './problem';
 import { actualRoute, proposalRoute } from './routes';
@@ -24,6 +34,8 @@ export interface Operation {
   description?: string;
   /** The route's parameters, validated with this schema. */
   params?: z.ZodObject;
+  /** The query string's parameters, validated with this schema. */
+  query?: z.ZodObject;
   /** Request headers the function reads, each a schema with its description. */
   headers?: Record<string, z.ZodType>;
   /** The JSON body, validated with this schema. */
@@ -47,6 +59,16 @@ const signatureHeaders = {
       '"v1,<base64 HMAC-SHA256 of id.timestamp.body>" keyed with the whsec_ secret; several, space-separated, while a secret is rotated.',
     ),
 };
+
+/** What an operator action reads to know who acts (shared/http/operator.ts). */
+const operatorHeaders = {
+  'x-operator-key': z
+    .string()
+    .optional()
+    .describe('The operator key (OPS_OPERATOR_KEY), where there is no Microsoft Entra sign-in. With Entra, the app role decides.'),
+  'x-operator-name': z.string().optional().describe('Who acts, for the audit, with x-operator-key.'),
+};
+const operatorProblems = ['forbidden'] as const;
 
 /** The openapi.json route: the document describes itself too, so every route is in it. */
 export const OPEN_API_ROUTE = 'openapi.json';
@@ -104,6 +126,58 @@ export const OPERATIONS: readonly Operation[] = [
     description:
       'Any write under /invoice-proposals other than the posting callback. The answer names the allowed method in its Allow header.',
     problems: ['method-not-allowed'],
+  },
+  {
+    function: 'opsSummary',
+    route: 'ops/summary',
+    methods: ['GET'],
+    summary: 'Operations: the integration at a glance',
+    description:
+      'Counts per state, the oldest proposal waiting for lines, quarantined messages, the last import, queue depths and paused flows.',
+    answer: { status: 200, description: 'The summary', schema: summarySchema },
+    problems: [],
+  },
+  {
+    function: 'proposalsByState',
+    route: 'ops/proposals',
+    methods: ['GET'],
+    summary: 'Operations: proposals in one state, newest first',
+    description: 'AwaitingLines, Error, LinesCreated (not posted yet), or Posted on one day. Paged: pass nextPageToken back as pageToken.',
+    query: stateQuerySchema,
+    answer: { status: 200, description: 'One page', schema: proposalListSchema },
+    problems: ['invalid-request'],
+  },
+  {
+    function: 'outOfSyncPostings',
+    route: 'ops/out-of-sync',
+    methods: ['GET'],
+    summary: 'Operations: postings whose accounting is still not sent towards Dataverse',
+    query: outOfSyncQuerySchema,
+    answer: { status: 200, description: 'The postings, oldest first', schema: outOfSyncListSchema },
+    problems: ['invalid-request'],
+  },
+  {
+    function: 'operatorAudit',
+    route: 'ops/audit',
+    methods: ['GET'],
+    summary: 'Operations: what operators did, newest first',
+    query: pageQuerySchema,
+    answer: { status: 200, description: 'One page of the audit', schema: auditListSchema },
+    problems: ['invalid-request'],
+  },
+  {
+    function: 'runImportNow',
+    route: 'ops/import',
+    methods: ['POST'],
+    summary: 'Operations (operator): run Import from staging now',
+    description: 'Refused while the import flow is paused. Audited.',
+    headers: operatorHeaders,
+    answer: {
+      status: 200,
+      description: 'The run and what it did',
+      schema: z.object({ summary: z.record(z.string(), z.unknown()), run: importRunSchema }),
+    },
+    problems: ['flow-paused', ...operatorProblems],
   },
   {
     function: 'getOpenApi',

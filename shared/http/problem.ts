@@ -8,9 +8,13 @@ import { z } from 'zod';
 export type ProblemType =
   | 'invalid-request'
   | 'unauthorized'
+  | 'forbidden'
   | 'not-found'
   | 'method-not-allowed'
   | 'conflict'
+  | 'flow-paused'
+  | 'already-paused'
+  | 'not-paused'
   | 'lines-mismatch'
   | 'webhook-id-reused'
   | 'payload-too-large'
@@ -21,9 +25,13 @@ export type ProblemType =
 export const PROBLEM_TITLES: Record<ProblemType, string> = {
   'invalid-request': 'The request is not valid',
   unauthorized: 'The request is not authenticated',
+  forbidden: 'The caller may not do this',
   'not-found': 'Not found',
   'method-not-allowed': 'Method not allowed',
   conflict: 'The request conflicts with the current state',
+  'flow-paused': 'The flow is paused',
+  'already-paused': 'The flow is already paused',
+  'not-paused': 'The flow is not paused',
   'lines-mismatch': "The posting does not name exactly the proposal's lines",
   'webhook-id-reused': 'The webhook-id was already used for a different request',
   'payload-too-large': 'The request body is too large',
@@ -36,9 +44,13 @@ export const PROBLEM_TITLES: Record<ProblemType, string> = {
 export const PROBLEM_STATUS: Record<ProblemType, number> = {
   'invalid-request': 400,
   unauthorized: 401,
+  forbidden: 403,
   'not-found': 404,
   'method-not-allowed': 405,
   conflict: 409,
+  'flow-paused': 409,
+  'already-paused': 409,
+  'not-paused': 409,
   'lines-mismatch': 422,
   'webhook-id-reused': 422,
   'payload-too-large': 413,

@@ -41,3 +41,11 @@ export function routeParams<S extends z.ZodObject>(request: HttpRequest, schema:
   const detail = describeIssues(parsed.error);
   return { ok: false, response: problem('invalid-request', detail, { field: firstField(detail) }) };
 }
+
+/** Query parameters, validated like any other input: a problem names the one at fault. */
+export function queryParams<S extends z.ZodObject>(request: HttpRequest, schema: S): Read<z.infer<S>> {
+  const parsed = schema.safeParse(Object.fromEntries(request.query.entries()));
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const detail = describeIssues(parsed.error);
+  return { ok: false, response: problem('invalid-request', detail, { field: firstField(detail) }) };
+}

@@ -1,6 +1,7 @@
 import { decideHeader } from '../domain/proposal';
 import { withOptimisticRetry } from '../storage/conditions';
 import { proposalPartition } from '../storage/keys';
+import type { Written } from '../storage/proposals';
 import type { HeaderSnapshot } from '../storage/staging';
 import type { Logger, Runtime } from '../runtime';
 import { quarantine, type Delivery, type Outcome } from './inbound';
@@ -24,10 +25,10 @@ export async function syncInvoiceProposal(rt: Runtime, d: Delivery, log: Logger)
   const decision = await withOptimisticRetry(name, async (attempt) => {
     const stored = attempt > 1 ? await rt.proposals.header(pk) : undefined;
     const decision = decideHeader(stored?.value, invoice);
-    let etag: string | undefined;
-    if (decision.kind === 'create') etag = await rt.proposals.createHeader(pk, decision.header);
-    if (decision.kind === 'update') etag = await rt.proposals.replaceHeader(pk, decision.header, stored!.etag);
-    written = etag && (decision.kind === 'create' || decision.kind === 'update') ? { value: decision.header, etag } : undefined;
+    let write: Written | undefined;
+    if (decision.kind === 'create') write = await rt.proposals.createHeader(pk, decision.header);
+    if (decision.kind === 'update') write = await rt.proposals.replaceHeader(pk, stored!, decision.header);
+    written = write?.etag ? { value: write.value, etag: write.etag } : undefined;
     return decision;
   });
 

@@ -31,6 +31,11 @@ export class OutboxIndex {
     return created && etag ? { ...key, etag } : undefined;
   }
 
+  /** Entries of one shard added at or before `cutoff` (ISO): postings still unsent since then. */
+  async *olderThan(shard: string, cutoff: string): AsyncGenerator<OutboxEntry> {
+    yield* this.table.listEntities<OutboxEntry>({ queryOptions: { filter: odata`PartitionKey eq ${shard} and createdAt le ${cutoff}` } });
+  }
+
   async *entries(shard: string): AsyncGenerator<OutboxEntry> {
     yield* this.table.listEntities<OutboxEntry>({ queryOptions: { filter: odata`PartitionKey eq ${shard}` } });
   }

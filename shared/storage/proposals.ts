@@ -5,6 +5,7 @@ import { takeDownFor, type PostingRecord, type ProposalHeader } from '../domain/
 import { commitToPartition } from './batches';
 import { deleteIfPresent, isNotFound, isPreconditionFailed } from './conditions';
 import { prefixEnd } from './keys';
+import type { ProposalStateIndex } from './proposalStates';
 import {
   actualEntity,
   actualRow,
@@ -27,6 +28,9 @@ import {
 
 export type { Holding, PostedLine, ProposalPartition, Stored } from './proposalRows';
 
+/** A header as written, and the ETag of the write (undefined if the service sent none). */
+export type Written = { value: ProposalHeader; etag: string | undefined };
+
 /** Called before each table transaction of a multi-transaction commit (crash tests stop the process there). */
 export type BeforeBatch = (index: number, total: number) => Promise<void> | void;
 
@@ -37,7 +41,32 @@ export type BeforeBatch = (index: number, total: number) => Promise<void> | void
  * it turns that into conditional table operations.
  */
 export class ProposalStore {
-  constructor(private readonly table: TableClient) {}
+  constructor(
+    private readonly table: TableClient,
+    private readonly states: ProposalStateIndex,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** The header as it will be written: `stateSince` kept while the status stays, stamped when it changes. */
+  private stamp(old: ProposalHeader | undefined, next: ProposalHeader): ProposalHeader {
+    if (old && old.status === next.status && old.stateSince) return { ...next, stateSince: old.stateSince };
+    return { ...next, stateSince: this.now().toISOString() };
+  }
+
+  /**
+   * A header write, kept in step with the state index: the entry of the new
+   * state first, then the write (the commit point), then the old entry goes.
+   * A crash in between leaves an extra entry, never a missing one; readers drop
+   * extras (shared/storage/proposalStates.ts).
+   */
+  private async moving<T>(pk: string, old: ProposalHeader | undefined, next: ProposalHeader, write: (h: ProposalHeader) => Promise<T>) {
+    const h = this.stamp(old, next);
+    const moved = h.stateSince !== old?.stateSince;
+    if (moved) await this.states.enter(pk, h.status, h.stateSince!);
+    const result = await write(h);
+    if (moved && old?.stateSince) await this.states.leave(pk, old.status, old.stateSince);
+    return { result, header: h };
+  }
 
   async read(pk: string): Promise<ProposalPartition> {
     const part: ProposalPartition = {
@@ -86,14 +115,16 @@ export class ProposalStore {
     return row && { value: json(row), etag: row.etag };
   }
 
-  /** Creates the header; returns the ETag of the write (undefined if the service sent none). */
-  async createHeader(pk: string, h: ProposalHeader): Promise<string | undefined> {
-    return (await this.table.createEntity(headerEntity(pk, h))).etag;
+  /** Creates the header; returns it as written, with the ETag of the write (undefined if the service sent none). */
+  async createHeader(pk: string, h: ProposalHeader): Promise<Written> {
+    const written = await this.moving(pk, undefined, h, (s) => this.table.createEntity(headerEntity(pk, s)));
+    return { value: written.header, etag: written.result.etag };
   }
 
-  /** Replaces the header read with `etag`; returns the ETag of the write. */
-  async replaceHeader(pk: string, h: ProposalHeader, etag: string): Promise<string | undefined> {
-    return (await this.table.updateEntity(headerEntity(pk, h), 'Replace', { etag })).etag;
+  /** Replaces the header `old` read, with its ETag; returns it as written, with the ETag of the write. */
+  async replaceHeader(pk: string, old: Stored<ProposalHeader>, h: ProposalHeader): Promise<Written> {
+    const written = await this.moving(pk, old.value, h, (s) => this.table.updateEntity(headerEntity(pk, s), 'Replace', { etag: old.etag }));
+    return { value: written.header, etag: written.result.etag };
   }
 
   /**
@@ -132,9 +163,12 @@ export class ProposalStore {
       conditionalWrite(departedEntity(pk, { actualId, through }), (h.actual ?? h.departed)?.etag),
     ];
     // The header is written even unchanged: a new ETag is what stops the imports and postings that read it before.
-    const header = h.header && (h.actual ? takeDownFor(h.header.value, actualId) : h.header.value);
-    if (h.header && header) rows.push(['update', headerEntity(pk, header), 'Merge', { etag: h.header.etag }]);
-    await this.table.submitTransaction(rows);
+    const stored = h.header;
+    if (!stored) return void (await this.table.submitTransaction(rows));
+    const header = h.actual ? takeDownFor(stored.value, actualId) : stored.value;
+    await this.moving(pk, stored.value, header, (s) =>
+      this.table.submitTransaction([...rows, ['update', headerEntity(pk, s), 'Merge', { etag: stored.etag }]]),
+    );
   }
 
   /**
@@ -165,9 +199,11 @@ export class ProposalStore {
     if (build)
       for (const line of plan.lines)
         rows.push(assumed ? ['create', lineEntity(pk, build, line)] : ['upsert', lineEntity(pk, build, line), 'Replace']);
-    if (part.header && (plan.header || assumed)) {
-      const header = { ...part.header.value, ...plan.header };
-      await commitToPartition(this.table, rows, ['update', headerEntity(pk, header), 'Merge', { etag: part.header.etag }], beforeBatch);
+    const stored = part.header;
+    if (stored && (plan.header || assumed)) {
+      await this.moving(pk, stored.value, { ...stored.value, ...plan.header }, (h) =>
+        commitToPartition(this.table, rows, ['update', headerEntity(pk, h), 'Merge', { etag: stored.etag }], beforeBatch),
+      );
     } else if (rows.length) {
       // No header to commit: parked actuals are plain data, each row guarded by its own ETag.
       await commitToPartition(this.table, rows, undefined, beforeBatch);
@@ -196,16 +232,25 @@ export class ProposalStore {
   async recordPosting(pk: string, header: Stored<ProposalHeader>, record: PostingRecord, lines: Posting['lines']): Promise<ProposalHeader> {
     const rows: TransactionAction[] = lines.map((l) => ['upsert', postedEntity(pk, { ...l, postingId: record.postingId }), 'Replace']);
     const posted: ProposalHeader = { ...header.value, status: 'Posted', reason: null, posting: record };
-    await commitToPartition(this.table, rows, ['update', headerEntity(pk, posted), 'Replace', { etag: header.etag }]);
-    return posted;
+    const written = await this.moving(pk, header.value, posted, (h) =>
+      commitToPartition(this.table, rows, ['update', headerEntity(pk, h), 'Replace', { etag: header.etag }]),
+    );
+    return written.header;
   }
 
-  /** Rows of one prefix (a build's lines or a posting's rows), in key order. */
-  async range<T>(pk: string, prefix: string): Promise<Stored<T>[]> {
+  /** Rows of one prefix (a build's lines or a posting's rows), in key order; the first `limit` only, if given. */
+  async range<T>(pk: string, prefix: string, limit = Infinity): Promise<Stored<T>[]> {
     const filter = odata`PartitionKey eq ${pk} and RowKey ge ${prefix} and RowKey lt ${prefixEnd(prefix)}`;
     const out: Stored<T>[] = [];
-    for await (const row of this.table.listEntities<Row>({ queryOptions: { filter, select: ['RowKey', 'json'] } })) {
-      out.push({ value: json(row), etag: row.etag });
+    const pageSize = Number.isFinite(limit) ? Math.min(limit, 1000) : undefined;
+    for await (const row of this.table
+      .listEntities<Row>({ queryOptions: { filter, select: ['RowKey', 'json'] } })
+      .byPage({ maxPageSize: pageSize })) {
+      for (const r of row) {
+        if (out.length >= limit) return out;
+        out.push({ value: json(r), etag: r.etag });
+      }
+      if (out.length >= limit) return out;
     }
     return out;
   }
@@ -214,8 +259,8 @@ export class ProposalStore {
     return this.range<ProposalLine>(pk, `line|${build}|`);
   }
 
-  postedLines(pk: string, postingId: string): Promise<Stored<PostedLine>[]> {
-    return this.range<PostedLine>(pk, `posted|${postingId}|`);
+  postedLines(pk: string, postingId: string, limit?: number): Promise<Stored<PostedLine>[]> {
+    return this.range<PostedLine>(pk, `posted|${postingId}|`, limit);
   }
 
   async point<T>(pk: string, rowKey: string): Promise<T | undefined> {

@@ -19,6 +19,14 @@ export interface QuarantinedMessage {
   rawTruncated: boolean;
   rawSha256: string;
   replayedAt: string | null;
+  /** Who replayed it (the operator's name), when an operator said. */
+  replayedBy: string | null;
+}
+
+/** One page of the quarantine and where the next one starts (the table's continuation, opaque). */
+export interface QuarantinePage {
+  items: QuarantinedMessage[];
+  continuation: string | undefined;
 }
 
 type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string; etag: string };
@@ -58,7 +66,14 @@ export class QuarantineStore {
       const row = await this.get(source, id);
       if (!row?.replayedAt) return;
       await this.table.updateEntity(
-        { partitionKey: source, rowKey: id, reason: reason.slice(0, 30_000), receivedAt: now.toISOString(), replayedAt: '' },
+        {
+          partitionKey: source,
+          rowKey: id,
+          reason: reason.slice(0, 30_000),
+          receivedAt: now.toISOString(),
+          replayedAt: '',
+          replayedBy: '',
+        },
         'Merge',
         { etag: row.etag },
       );
@@ -77,7 +92,17 @@ export class QuarantineStore {
       rawTruncated: Boolean(e.rawTruncated),
       rawSha256: String(e.rawSha256),
       replayedAt: (e.replayedAt as string) || null,
+      replayedBy: (e.replayedBy as string) || null,
     };
+  }
+
+  /** Messages not replayed yet, up to `cap` (keys only). */
+  async countOpen(cap = 10_000): Promise<number> {
+    let n = 0;
+    for await (const _ of this.table.listEntities({ queryOptions: { filter: odata`replayedAt eq ${''}`, select: ['RowKey'] } })) {
+      if (++n >= cap) break;
+    }
+    return n;
   }
 
   async list(source?: string): Promise<QuarantinedMessage[]> {
@@ -87,6 +112,20 @@ export class QuarantineStore {
       out.push(QuarantineStore.toMessage(e));
     }
     return out.sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
+  }
+
+  /**
+   * One page (up to `pageSize`, at most one table request): messages not yet
+   * replayed, or all with `includeReplayed`. Pages follow the table's key order.
+   */
+  async page(options: { pageSize: number; continuation?: string; includeReplayed?: boolean }): Promise<QuarantinePage> {
+    const filter = options.includeReplayed ? undefined : odata`replayedAt eq ''`;
+    const pages = this.table
+      .listEntities<Entity>(filter ? { queryOptions: { filter } } : {})
+      .byPage({ maxPageSize: options.pageSize, continuationToken: options.continuation });
+    const next = await pages.next();
+    if (next.done) return { items: [], continuation: undefined };
+    return { items: next.value.map(QuarantineStore.toMessage), continuation: next.value.continuationToken };
   }
 
   async get(source: string, id: string): Promise<(QuarantinedMessage & { etag: string }) | undefined> {
@@ -111,13 +150,17 @@ export class QuarantineStore {
    * Marks a message replayed, with the ETag it was read with, so two operators cannot replay it twice.
    * Returns the row's new ETag (for `clearReplayed` when the resubmission then fails).
    */
-  async markReplayed(source: string, id: string, etag: string, now: Date): Promise<string> {
-    const r = await this.table.updateEntity({ partitionKey: source, rowKey: id, replayedAt: now.toISOString() }, 'Merge', { etag });
+  async markReplayed(source: string, id: string, etag: string, now: Date, by: string | null = null): Promise<string> {
+    const r = await this.table.updateEntity(
+      { partitionKey: source, rowKey: id, replayedAt: now.toISOString(), replayedBy: by ?? '' },
+      'Merge',
+      { etag },
+    );
     return r.etag ?? '';
   }
 
   /** Takes a replay mark back (the resubmission failed), with the ETag `markReplayed` returned. */
   async clearReplayed(source: string, id: string, etag: string): Promise<void> {
-    await this.table.updateEntity({ partitionKey: source, rowKey: id, replayedAt: '' }, 'Merge', { etag });
+    await this.table.updateEntity({ partitionKey: source, rowKey: id, replayedAt: '', replayedBy: '' }, 'Merge', { etag });
   }
 }

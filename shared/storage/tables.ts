@@ -28,6 +28,12 @@ export const TABLE_NAMES = [
   'quarantine',
   'outbox',
   'webhookReceipts',
+  /** Which proposals are in which state (the operations lists). */
+  'proposalStates',
+  /** What operators did, and when (the audit). */
+  'operatorActions',
+  /** The last run of Import from staging, per trigger. */
+  'importRuns',
   /** Stand-in for the outbound queue when no Service Bus is configured (local runs). */
   'localOutbound',
 ] as const;

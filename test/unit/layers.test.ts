@@ -14,9 +14,10 @@ const LAYERS = {
   contracts: { own: ['contracts'], packages: ['zod', 'node:'] },
   domain: { own: ['contracts', 'domain'], packages: ['node:crypto'] },
   storage: { own: ['contracts', 'domain', 'storage', 'config', 'identity'], packages: ['@azure/data-tables', 'node:'] },
+  // The local queues are Table storage standing in for Service Bus: they use storage's row codecs.
   messaging: {
-    own: ['contracts', 'domain', 'messaging', 'config', 'identity'],
-    packages: ['@azure/service-bus', '@azure/data-tables', 'node:'],
+    own: ['contracts', 'domain', 'storage', 'messaging', 'config', 'identity'],
+    packages: ['@azure/service-bus', 'long', '@azure/data-tables', 'node:'],
   },
   // The Dataverse Web API client: like messaging, an edge to a system outside.
   dataverse: {
@@ -27,8 +28,13 @@ const LAYERS = {
     own: ['contracts', 'domain', 'storage', 'messaging', 'dataverse', 'pipeline', 'runtime', 'queues'],
     packages: ['zod', 'node:'],
   },
+  // Operations: what the operations API and console read and do (lists, summary, retry, pause), over the stores and the pipeline.
+  operations: {
+    own: ['contracts', 'domain', 'storage', 'messaging', 'pipeline', 'operations', 'runtime', 'config', 'identity', 'queues'],
+    packages: ['zod', 'node:'],
+  },
   http: {
-    own: ['contracts', 'domain', 'pipeline', 'http', 'runtime', 'config'],
+    own: ['contracts', 'domain', 'pipeline', 'operations', 'http', 'runtime', 'config'],
     packages: ['@azure/functions', 'standardwebhooks', 'zod', 'node:'],
   },
   // The worker's own module is only probed for, to know whether the app runs inside the Functions host.
@@ -42,7 +48,10 @@ const LAYERS = {
     own: ['contracts', 'storage', 'messaging', 'dataverse', 'config', 'identity', 'queues', 'runtime'],
     packages: ['@azure/', 'zod', 'node:'],
   },
-  functions: { own: ['contracts', 'domain', 'pipeline', 'http', 'hosting', 'runtime', 'config', 'queues'], packages: ['@azure/functions'] },
+  functions: {
+    own: ['contracts', 'domain', 'pipeline', 'operations', 'http', 'hosting', 'runtime', 'config', 'queues'],
+    packages: ['@azure/functions'],
+  },
 } as const;
 type Layer = keyof typeof LAYERS;
 

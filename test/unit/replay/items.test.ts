@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { QUEUES } from '../../../shared/queues';
-import { contractProblem } from '../../../scripts/replay/items';
+import { contractProblem } from '../../../shared/operations/retryable';
 import { executionContext, messageText, XRM_GUID } from '../../support/dataverseMessages';
 
 describe('replay: the contract check before a message goes back', () => {

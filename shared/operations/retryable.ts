@@ -1,13 +1,13 @@
 import type { z } from 'zod';
-import { actualSchema } from '../../shared/contracts/actual';
-import { isRemoteExecutionContext } from '../../shared/contracts/dataverse/remoteExecutionContext';
-import { describeIssues } from '../../shared/contracts/common';
-import { confirmedInvoiceSchema } from '../../shared/contracts/invoiceProposal';
-import { QUEUES } from '../../shared/queues';
+import { actualSchema } from '../contracts/actual';
+import { isRemoteExecutionContext } from '../contracts/dataverse/remoteExecutionContext';
+import { describeIssues } from '../contracts/common';
+import { confirmedInvoiceSchema } from '../contracts/invoiceProposal';
+import { QUEUES } from '../queues';
 
 export type Kind = 'quarantine' | 'local-dead-letter' | 'servicebus-dead-letter';
 
-/** One message the tool can show and replay, whatever holds it. */
+/** One message an operator can look at and retry, whatever holds it (the replay tool's and the operations API's). */
 export interface Item {
   id: string;
   kind: Kind;
@@ -18,6 +18,8 @@ export interface Item {
   messageId: string | null;
   reason: string;
   replayedAt: string | null;
+  /** Who replayed it (an operator's name), when known. */
+  replayedBy: string | null;
   body: string;
   /** The stored body is only the beginning of the message. */
   bodyTruncated: boolean;
@@ -68,20 +70,4 @@ export function contractProblem(queue: string, body: string): string | undefined
   if (!schema) return undefined;
   const r = schema.safeParse(json);
   return r.success ? undefined : describeIssues(r.error);
-}
-
-export function bodyText(body: unknown): string {
-  if (typeof body === 'string') return body;
-  if (Buffer.isBuffer(body)) return body.toString('utf8');
-  if (body instanceof Uint8Array) return Buffer.from(body).toString('utf8');
-  return JSON.stringify(body) ?? String(body);
-}
-
-/** The body pretty-printed when it is JSON, as it is otherwise. */
-export function prettyBody(body: string): { json: boolean; text: string } {
-  try {
-    return { json: true, text: JSON.stringify(JSON.parse(body), null, 2) };
-  } catch {
-    return { json: false, text: body };
-  }
 }

@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { ServiceBusClient, ServiceBusMessage, ServiceBusReceivedMessage } from '@azure/service-bus';
-import type { Item } from './items';
-import { bodyText } from './items';
+import Long from 'long';
 
 /**
- * The little of Service Bus the replay tool uses, so the dead-letter procedure
+ * The little of Service Bus that retrying dead letters uses, so the procedure
  * can be tested without a namespace. `serviceBusPort` adapts the SDK client.
  */
 export interface DeadLetterReceiver {
-  /** Browses without locking; each call continues after the last message peeked. */
-  peekMessages(maxMessageCount: number): Promise<ServiceBusReceivedMessage[]>;
+  /** Browses without locking, from a sequence number (or after the last message peeked). */
+  peekMessages(maxMessageCount: number, options?: { fromSequenceNumber?: Long }): Promise<ServiceBusReceivedMessage[]>;
   receiveMessages(maxMessageCount: number, options?: { maxWaitTimeInMs?: number }): Promise<ServiceBusReceivedMessage[]>;
   completeMessage(message: ServiceBusReceivedMessage): Promise<void>;
   abandonMessage(message: ServiceBusReceivedMessage): Promise<void>;
@@ -36,64 +35,89 @@ export function serviceBusPort(client: ServiceBusClient): ServiceBusPort {
   };
 }
 
-const SB_PREFIX = 'sb:';
-
-/** `sb:<queue>:<sequence number>`: the dead letter's queue and its sequence number in the dead-letter queue. */
-export function serviceBusDeadLetterId(queue: string, sequenceNumber: string): string {
-  return `${SB_PREFIX}${queue}:${sequenceNumber}`;
+/** A dead letter as peeked: nothing is locked. */
+export interface PeekedDeadLetter {
+  queue: string;
+  sequenceNumber: string;
+  messageId: string | null;
+  enqueuedAt: string;
+  reason: string;
+  body: string;
+  deliveryCount: number | null;
+  deadLetterSource: string | null;
+  contentType: string | null;
+  subject: string | null;
+  applicationProperties: Record<string, unknown>;
 }
 
-export function parseServiceBusDeadLetterId(id: string): { queue: string; sequenceNumber: string } | undefined {
-  const m = /^sb:([^:]+):(\d+)$/.exec(id);
-  return m ? { queue: m[1]!, sequenceNumber: m[2]! } : undefined;
+export function bodyText(body: unknown): string {
+  if (typeof body === 'string') return body;
+  if (Buffer.isBuffer(body)) return body.toString('utf8');
+  if (body instanceof Uint8Array) return Buffer.from(body).toString('utf8');
+  return JSON.stringify(body) ?? String(body);
 }
-
-export const isServiceBusDeadLetterId = (id: string) => id.startsWith(SB_PREFIX);
 
 const seq = (m: ServiceBusReceivedMessage) => (m.sequenceNumber === undefined ? '' : m.sequenceNumber.toString());
 
-function toItem(queue: string, m: ServiceBusReceivedMessage): Item {
-  const reason = [m.deadLetterReason, m.deadLetterErrorDescription].filter(Boolean).join(': ') || '(no dead-letter reason given)';
+function peeked(queue: string, m: ServiceBusReceivedMessage): PeekedDeadLetter {
   return {
-    id: serviceBusDeadLetterId(queue, seq(m)),
-    kind: 'servicebus-dead-letter',
-    source: queue,
-    receivedAt: m.enqueuedTimeUtc ? m.enqueuedTimeUtc.toISOString() : '',
+    queue,
+    sequenceNumber: seq(m),
     messageId: m.messageId === undefined ? null : String(m.messageId),
-    reason,
-    replayedAt: null,
+    enqueuedAt: m.enqueuedTimeUtc ? m.enqueuedTimeUtc.toISOString() : '',
+    reason: [m.deadLetterReason, m.deadLetterErrorDescription].filter(Boolean).join(': ') || '(no dead-letter reason given)',
     body: bodyText(m.body),
-    bodyTruncated: false,
-    details: {
-      sequenceNumber: seq(m),
-      deliveryCount: m.deliveryCount ?? null,
-      deadLetterSource: m.deadLetterSource ?? null,
-      contentType: m.contentType ?? null,
-      subject: m.subject ?? null,
-      applicationProperties: m.applicationProperties ?? {},
-    },
+    deliveryCount: m.deliveryCount ?? null,
+    deadLetterSource: m.deadLetterSource ?? null,
+    contentType: m.contentType ?? null,
+    subject: m.subject ?? null,
+    applicationProperties: (m.applicationProperties as Record<string, unknown> | undefined) ?? {},
   };
 }
 
-/** Browses a queue's dead letters (peek: nothing is locked or received). */
-export async function peekDeadLetters(port: ServiceBusPort, queue: string, limit = 1000): Promise<{ items: Item[]; more: boolean }> {
+/**
+ * One page of a queue's dead letters, peeked from a sequence number on (one
+ * request: the cost is the page's). `next` is where the following page starts.
+ */
+export async function peekDeadLetterPage(
+  port: ServiceBusPort,
+  queue: string,
+  max: number,
+  fromSequenceNumber?: string,
+): Promise<{ items: PeekedDeadLetter[]; next: string | undefined }> {
   const receiver = port.deadLetterReceiver(queue);
   try {
-    const items: Item[] = [];
-    while (items.length < limit) {
-      const page = await receiver.peekMessages(Math.min(100, limit - items.length));
-      if (page.length === 0) return { items, more: false };
-      items.push(...page.map((m) => toItem(queue, m)));
-    }
-    return { items, more: true };
+    const options = fromSequenceNumber === undefined ? {} : { fromSequenceNumber: Long.fromString(fromSequenceNumber) };
+    const page = await receiver.peekMessages(max, options);
+    const items = page.map((m) => peeked(queue, m));
+    const last = items.at(-1)?.sequenceNumber;
+    return { items, next: items.length < max || !last ? undefined : (BigInt(last) + 1n).toString() };
   } finally {
     await receiver.close();
   }
 }
 
-export async function findDeadLetter(port: ServiceBusPort, queue: string, sequenceNumber: string): Promise<Item | undefined> {
-  const { items } = await peekDeadLetters(port, queue);
-  return items.find((i) => i.details.sequenceNumber === sequenceNumber);
+/** Browses a queue's dead letters, up to `limit`. */
+export async function peekDeadLetters(
+  port: ServiceBusPort,
+  queue: string,
+  limit = 1000,
+): Promise<{ items: PeekedDeadLetter[]; more: boolean }> {
+  const items: PeekedDeadLetter[] = [];
+  let from: string | undefined;
+  while (items.length < limit) {
+    const page = await peekDeadLetterPage(port, queue, Math.min(100, limit - items.length), from);
+    items.push(...page.items);
+    if (page.next === undefined) return { items, more: false };
+    from = page.next;
+  }
+  return { items, more: true };
+}
+
+/** One dead letter by its sequence number (a single peek), or undefined once it is gone. */
+export async function findDeadLetter(port: ServiceBusPort, queue: string, sequenceNumber: string): Promise<PeekedDeadLetter | undefined> {
+  const { items } = await peekDeadLetterPage(port, queue, 1, sequenceNumber);
+  return items[0]?.sequenceNumber === sequenceNumber ? items[0] : undefined;
 }
 
 export class DeadLetterGone extends Error {
@@ -132,7 +156,7 @@ export async function replayServiceBusDeadLetter(
     }
     if (!found) {
       throw new DeadLetterGone(
-        `${serviceBusDeadLetterId(target.queue, target.sequenceNumber)} is not in the dead-letter queue of ${target.queue} any more (replayed by someone else, or locked by another replay right now)`,
+        `dead letter ${target.sequenceNumber} is not in the dead-letter queue of ${target.queue} any more (replayed by someone else, or locked by another replay right now)`,
       );
     }
     const messageId = `replay-${randomUUID()}`;

@@ -1,9 +1,13 @@
-import { joinText, splitText } from '../shared/storage/largeText';
+import { randomUUID } from 'node:crypto';
+import type { TableClient } from '@azure/data-tables';
+import { joinText, splitText } from '../storage/largeText';
 
 /**
  * The table rows of the local queues (`localMessages`) and their dead letters
- * (`localDeadLetters`): written and read by the local host, read and replayed by
- * the replay tool. One codec, so the two can never disagree on a column.
+ * (`localDeadLetters`), the local host's stand-in for Service Bus: written and
+ * read by the local host (host/localQueues.ts), read and retried by the
+ * operations (shared/operations/) and the replay tool. One codec, so they can
+ * never disagree on a column.
  */
 export interface DeliveryAttempt {
   deliveryCount: number;
@@ -41,6 +45,28 @@ export function newMessageRow(queue: string, rowKey: string, messageId: string, 
     history: '[]',
     ...splitText(body),
   };
+}
+
+/** Oldest first within a queue: the row key starts with the enqueue time. */
+export function messageRowKey(at: Date): string {
+  return `${at.getTime().toString().padStart(15, '0')}|${randomUUID()}`;
+}
+
+/**
+ * Puts a message on a local queue (table `localMessages`); the local host's pump
+ * delivers it like any other. Durable once this returns.
+ */
+export async function enqueueLocal(messages: TableClient, queue: string, body: string, messageId: string, at: Date): Promise<void> {
+  await messages.createEntity(newMessageRow(queue, messageRowKey(at), messageId, body, at));
+}
+
+/** A local queue's sending side, for code that only puts messages on it (a retry). */
+export class LocalQueueWriter {
+  constructor(private readonly messages: TableClient) {}
+
+  enqueue(queue: string, body: string, messageId: string, at: Date): Promise<void> {
+    return enqueueLocal(this.messages, queue, body, messageId, at);
+  }
 }
 
 /** The message moved to the dead letters, with every failed delivery it had. */
