@@ -185,15 +185,19 @@ function renderSummary(s) {
   drawChart(s.states);
   const w = s.oldestWaiting;
   const imp = s.lastImport;
-  const queues = s.queues.map((q) => `${q.name}: ${q.active ?? '?'} waiting${q.deadLettered ? `, ${q.deadLettered} dead-lettered` : ''}`);
+  const queues = s.queues.map((q) => `${q.queue}: ${q.active ?? '?'} waiting${q.deadLettered ? `, ${q.deadLettered} dead-lettered` : ''}`);
+  const deadLettered = s.queues.some((q) => q.deadLettered !== null) ? s.queues.reduce((n, q) => n + (q.deadLettered ?? 0), 0) : undefined;
   $('facts').replaceChildren(
-    ...fact('Oldest waiting', w ? openProposalButton(w.legalEntity, w.proposalId) : 'none', w ? ` ${w.status} since ${when(w.since)}` : ''),
-    ...fact('Out of sync actuals', String(s.outOfSync)),
-    ...fact('Quarantined messages', String(s.quarantined)),
-    ...fact('Dead-lettered messages', s.deadLettered === null ? 'not known here' : String(s.deadLettered)),
+    ...fact(
+      'Oldest waiting',
+      w ? openProposalButton(w.legalEntity, w.proposalId) : 'none',
+      w ? ` since ${when(w.since)}: ${w.reason ?? ''}` : '',
+    ),
+    ...fact('Quarantined', String(s.quarantined)),
+    ...fact('Dead-lettered', deadLettered === undefined ? 'see the list' : String(deadLettered)),
     ...fact(
       'Last import',
-      imp ? `${imp.outcome} at ${when(imp.finishedAt)}, ${imp.durationMs} ms (${imp.trigger}): ${imp.summary}` : 'none yet',
+      imp ? `${imp.outcome} at ${when(imp.finishedAt)}, ${imp.durationMs} ms (${imp.trigger}): ${imp.detail}` : 'none yet',
     ),
     ...fact('Queues', queues.join('; ') || '—'),
   );
@@ -233,11 +237,11 @@ function proposalRows(items) {
       tr(
         openProposalButton(p.legalEntity, p.proposalId),
         p.legalEntity,
-        p.customer,
+        p.customerAccount,
         [p.reason ?? '', 'reason'],
         [age(p.ageSeconds), 'num'],
-        [`${p.total} ${p.currency}`, 'num'],
-        [`${p.lineCount} of ${p.expectedLines}`, 'num'],
+        [`${p.totalAmount} ${p.currency}`, 'num'],
+        [`${p.lineCount} of ${p.transactionCount}`, 'num'],
       ),
     ),
   );
@@ -245,13 +249,13 @@ function proposalRows(items) {
 
 function outOfSyncRows(items) {
   return table(
-    ['Proposal', 'Posting', 'Posted', 'Actuals waiting for accounting'],
+    ['Proposal', 'Voucher', 'Posted', 'Actuals whose accounting is not sent'],
     items.map((o) =>
       tr(
         openProposalButton(o.legalEntity, o.proposalId),
-        o.postingId,
+        o.voucher ?? o.postingId,
         [when(o.postedAt), 'when'],
-        el('span', {}, `${o.actualsPending}: `, ...o.actualIds.map((id) => [openActualButton(o.legalEntity, id), ' '])),
+        el('span', {}, `${o.actualCount}: `, ...o.actualIds.map((id) => [openActualButton(o.legalEntity, id), ' '])),
       ),
     ),
   );
@@ -275,7 +279,7 @@ function messageRows(items) {
         [when(m.receivedAt), 'when'],
         m.source,
         [m.reason, 'reason'],
-        [m.retriedAt ? when(m.retriedAt) : 'no', 'when'],
+        [m.retriedAt ? `${when(m.retriedAt)} by ${m.retriedBy}` : 'no', 'when'],
         el('code', { className: 'preview', title: m.id }, m.preview),
         button('Retry', () => retry([m.id]), `retry:${m.id}`),
       ),
@@ -376,7 +380,7 @@ async function openActual(legalEntity, actualId) {
 async function loadList(append) {
   const token = append && nextPageToken ? `&pageToken=${encodeURIComponent(nextPageToken)}` : '';
   const page = await api(view.path(token));
-  nextPageToken = page.nextPageToken;
+  nextPageToken = page.nextPageToken ?? null;
   pages = append ? pages + 1 : 1;
   const rendered = view.render(page.items);
   if (append && rendered.tagName === 'TABLE')
@@ -391,8 +395,7 @@ async function loadList(append) {
 /** The lists, each with its count from the last summary. */
 function renderViews(s) {
   counts = s ?? counts;
-  const count = { ...counts.states, Posted: counts.states?.PostedToday, 'out-of-sync': counts.outOfSync, quarantined: counts.quarantined };
-  count['dead-lettered'] = counts.deadLettered;
+  const count = { ...counts.states, Posted: counts.states?.PostedToday, quarantined: counts.quarantined };
   const label = (v) => (count[v.id] === undefined || count[v.id] === null ? v.label : `${v.label} (${count[v.id]})`);
   $('views').replaceChildren(
     ...VIEWS.map((v) =>
@@ -467,7 +470,7 @@ $('detail-close').addEventListener('click', () => {
 $('run-import').addEventListener('click', () =>
   act('Run the import now? Staged actuals become proposal lines where a proposal is complete.', 'Run the import', async () => {
     const r = await api('ops/import', {});
-    return [`the import ran in ${r.durationMs} ms: ${typeof r.summary === 'string' ? r.summary : JSON.stringify(r.summary)}`, 'ok'];
+    return [`the import ran in ${r.run.durationMs} ms: ${r.run.detail}`, 'ok'];
   }),
 );
 
