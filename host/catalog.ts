@@ -9,6 +9,8 @@ import proposalsByState from '../functions/proposalsByState';
 import outOfSyncPostings from '../functions/outOfSyncPostings';
 import operatorAudit from '../functions/operatorAudit';
 import runImportNow from '../functions/runImportNow';
+import retryableMessages from '../functions/retryableMessages';
+import retryMessages from '../functions/retryMessages';
 import recordPosting from '../functions/recordPosting';
 import rejectProposalWrites from '../functions/rejectProposalWrites';
 import syncActuals from '../functions/syncActuals';
@@ -36,5 +38,7 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   outOfSyncPostings,
   operatorAudit,
   runImportNow,
+  retryableMessages,
+  retryMessages,
   getConsole,
 ];

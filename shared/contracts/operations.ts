@@ -136,9 +136,34 @@ export const retryRequestSchema = z.object({
   ids: z.array(z.string().min(1, 'must not be empty').max(200)).min(1, 'name at least one message').max(50, 'at most 50 at a time'),
 });
 
+export const messagesQuerySchema = z.object({
+  kind: z.enum(['quarantined', 'dead-lettered']),
+  includeRetried: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .describe('quarantined only: retried messages too'),
+  pageSize,
+  pageToken: z.string().max(4000).optional(),
+});
+
+export const retryableMessageSchema = z.object({
+  id: z.string().describe('quarantined: 32 hex; local dead letter: ldl-…; Service Bus dead letter: sb:<queue>:<sequence number>'),
+  kind: z.enum(['quarantined', 'dead-lettered']),
+  source: z.string().describe('the queue it came from, or import-from-staging'),
+  reason: z.string(),
+  receivedAt: timestamp,
+  retriedAt: timestamp.nullable(),
+  retriedBy: z.string().nullable(),
+  preview: z.string().describe("the body's first 200 characters"),
+});
+export const messageListSchema = z.object({ items: z.array(retryableMessageSchema), nextPageToken: pageToken });
+
 export const retryResultSchema = z.object({
   id: z.string(),
-  outcome: z.enum(['retried', 'refused', 'not-found']),
+  outcome: z
+    .enum(['retried', 'refused', 'not-found', 'failed'])
+    .describe('refused: already retried, or its body still breaks its contract; failed: sending it failed, nothing was marked, try again'),
   detail: z.string(),
 });
 export const retryAnswerSchema = z.object({ results: z.array(retryResultSchema) });

@@ -1,6 +1,13 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { settings } from '../config';
-import { DEFAULT_PAGE_SIZE, outOfSyncQuerySchema, pageQuerySchema, stateQuerySchema } from '../contracts/operations';
+import {
+  DEFAULT_PAGE_SIZE,
+  messagesQuerySchema,
+  outOfSyncQuerySchema,
+  pageQuerySchema,
+  retryRequestSchema,
+  stateQuerySchema,
+} from '../contracts/operations';
 import { runImport } from '../operations/importRuns';
 import { outOfSync } from '../operations/outOfSync';
 import { pageToken, readPageToken } from '../operations/pageTokens';
@@ -9,8 +16,10 @@ import { summarySources } from '../operations/sources';
 import { summary } from '../operations/summary';
 import { runtime } from '../runtime';
 import { operatorAction } from './operatorAction';
-import { problem } from './problem';
-import { queryParams } from './request';
+import { firstField, problem } from './problem';
+import { parseJson, queryParams, readBodyText } from './request';
+import { describeIssues } from '../contracts/common';
+import { createMessageOperations, PageTokenError, type MessageOperations } from '../operations/messages';
 
 /**
  * The operations API's handlers (docs/operations.md): each function in
@@ -46,6 +55,49 @@ export async function auditAnswer(request: HttpRequest): Promise<HttpResponseIni
   if (!read.ok) return problem('invalid-request', read.detail, { field: 'pageToken' });
   const page = await (await runtime()).operatorActions.page(q.value.pageSize ?? DEFAULT_PAGE_SIZE, read.continuation);
   return { status: 200, jsonBody: { items: page.items, nextPageToken: pageToken('audit', page.next) } };
+}
+
+let messages: MessageOperations | undefined;
+/** One per process: it holds a Service Bus client when one is configured. */
+function messageOperations(): MessageOperations {
+  return (messages ??= createMessageOperations(settings()).operations);
+}
+
+export async function messagesAnswer(request: HttpRequest): Promise<HttpResponseInit> {
+  const q = queryParams(request, messagesQuerySchema);
+  if (!q.ok) return q.response;
+  try {
+    return { status: 200, jsonBody: await messageOperations().list(q.value) };
+  } catch (e) {
+    if (e instanceof PageTokenError)
+      return problem('invalid-request', `pageToken: ${e.message.replace(/^pageToken /, '')}`, { field: 'pageToken' });
+    throw e;
+  }
+}
+
+/** Retries quarantined or dead-lettered messages, each at most once; the answer says what became of each. */
+export async function retryAnswer(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const body = await readBodyText(request);
+  if (!body.ok) return body.response;
+  const json = parseJson(body.value);
+  if (!json.ok) return json.response;
+  const parsed = retryRequestSchema.safeParse(json.value);
+  if (!parsed.success) {
+    const detail = describeIssues(parsed.error);
+    return problem('invalid-request', detail, { field: firstField(detail) });
+  }
+  const ids = parsed.data.ids;
+  const rt = await runtime();
+  return operatorAction(request, rt, settings(), context, { action: 'retry', target: ids.join(', ') }, async (operator) => {
+    const results = await messageOperations().retry(ids, operator.who);
+    const detail = results.map((r) => `${r.id}: ${r.outcome}${r.outcome === 'retried' ? '' : ` (${r.detail})`}`).join('; ');
+    const outcome = results.some((r) => r.outcome === 'failed')
+      ? 'failed'
+      : results.every((r) => r.outcome === 'retried')
+        ? 'succeeded'
+        : 'refused';
+    return { response: { status: 200, jsonBody: { results } }, outcome, detail };
+  });
 }
 
 /** Runs Import from staging now, unless the import is paused (then it would not be a pause). */
