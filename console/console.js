@@ -39,7 +39,7 @@ function el(tag, props = {}, ...children) {
 }
 
 /** A table cell: text or a node, with a class when given as [value, className]. */
-const cell = (v) => (Array.isArray(v) ? el('td', { className: v[1] }, v[0]) : el('td', {}, v));
+const cell = (v) => (Array.isArray(v) ? el('td', { className: v[1] }, v[0]) : el('td', {}, v ?? ''));
 const tr = (...cells) => el('tr', {}, cells.map(cell));
 
 class ApiError extends Error {
@@ -175,6 +175,8 @@ function drawChart(states) {
 function fact(term, ...value) {
   return [el('dt', {}, term), el('dd', {}, ...value)];
 }
+/** A definition list of [term, value] pairs; a missing value shows as a dash. */
+const facts = (...pairs) => el('dl', { className: 'facts' }, ...pairs.flatMap(([k, v]) => fact(k, v ?? '—')));
 
 /** A real button; `key` lets a refresh put keyboard focus back on it. */
 const button = (label, onclick, key, className) => el('button', { type: 'button', className, 'data-key': key, onclick }, label);
@@ -317,32 +319,30 @@ async function openProposal(legalEntity, proposalId) {
     const lines = table(
       ['#', 'Actual', 'Type', 'Project', 'Qty', 'Price', 'Amount'],
       p.lines.map((l) =>
-        el(
-          'tr',
-          {},
-          el('td', {}, l.lineNumber),
-          el('td', {}, openActualButton(p.legalEntity, l.actualId)),
-          ...[l.transactionClassification, l.projectId, l.quantity ?? '', l.price ?? '', l.amount].map((v) => el('td', {}, v)),
+        tr(
+          l.lineNumber,
+          openActualButton(p.legalEntity, l.actualId),
+          l.transactionClassification,
+          l.projectId,
+          l.quantity,
+          l.price,
+          l.amount,
         ),
       ),
     );
-    const posting = p.posting
-      ? el('dl', { className: 'facts' }, ...Object.entries(p.posting).flatMap(([k, v]) => fact(k, v ?? '—')))
-      : el('p', { className: 'muted' }, 'Not posted yet.');
+    const posting = p.posting ? facts(...Object.entries(p.posting)) : el('p', { className: 'muted' }, 'Not posted yet.');
     showDetail(
       `Proposal ${p.proposalId} (${p.legalEntity})`,
       el('p', { className: `status s-${p.status}` }, el('strong', {}, p.status), p.reason ? `: ${p.reason}` : ''),
       ...p.warnings.map((w) => el('p', { className: 'bad' }, w)),
-      el(
-        'dl',
-        { className: 'facts' },
-        ...fact('Customer', p.customerAccount),
-        ...fact('Contract', p.contractId),
-        ...fact('Invoice date', p.invoiceDate),
-        ...fact('Detail amount', `${p.detailAmount} ${p.currency}`),
-        ...fact('Tax', `${p.totalTax} ${p.currency}`),
-        ...fact('Total', `${p.totalAmount} ${p.currency} (${p.invoiceType})`),
-        ...fact('Lines expected', String(p.transactionCount)),
+      facts(
+        ['Customer', p.customerAccount],
+        ['Contract', p.contractId],
+        ['Invoice date', p.invoiceDate],
+        ['Detail amount', `${p.detailAmount} ${p.currency}`],
+        ['Tax', `${p.totalTax} ${p.currency}`],
+        ['Total', `${p.totalAmount} ${p.currency} (${p.invoiceType})`],
+        ['Lines expected', p.transactionCount],
       ),
       el('h3', {}, `Lines (${p.lines.length})`),
       lines,
@@ -357,19 +357,17 @@ async function openProposal(legalEntity, proposalId) {
 async function openActual(legalEntity, actualId) {
   try {
     const a = await api(`actuals/${encodeURIComponent(legalEntity)}/${encodeURIComponent(actualId)}`);
-    const acc = a.accounting ? Object.entries(a.accounting).flatMap(([k, v]) => fact(k, v ?? '—')) : fact('Accounting', 'not posted yet');
+    const accounting = a.accounting ? Object.entries(a.accounting) : [['Accounting', 'not posted yet']];
     showDetail(
       `Actual ${a.actualId}`,
       el('p', { className: 'status' }, el('strong', {}, a.status), a.reason ? `: ${a.reason}` : ''),
-      el(
-        'dl',
-        { className: 'facts' },
-        ...fact('Proposal', a.proposalId ? openProposalButton(a.legalEntity, a.proposalId) : '—'),
-        ...fact('Type', a.transactionType),
-        ...fact('Amount', a.amount),
-        ...fact('Line', a.lineNumber === null ? '—' : String(a.lineNumber)),
-        ...fact('Billing status', a.billingStatus ?? '—'),
-        ...acc,
+      facts(
+        ['Proposal', a.proposalId ? openProposalButton(a.legalEntity, a.proposalId) : null],
+        ['Type', a.transactionType],
+        ['Amount', a.amount],
+        ['Line', a.lineNumber],
+        ['Billing status', a.billingStatus],
+        ...accounting,
       ),
     );
   } catch (e) {
@@ -425,8 +423,7 @@ async function refresh() {
   const focused = document.activeElement?.getAttribute('data-key');
   // A list the operator paged through stays as it is until they ask again.
   const [summary, list] = await Promise.allSettled([api('ops/summary'), pages <= 1 ? loadList(false) : undefined]);
-  if (summary.status === 'fulfilled') renderSummary(summary.value);
-  if (summary.status === 'fulfilled') renderViews(summary.value);
+  if (summary.status === 'fulfilled') [renderSummary, renderViews].forEach((render) => render(summary.value));
   const failed = [summary, list].find((r) => r.status === 'rejected');
   $('updated').textContent = failed
     ? `Refresh failed at ${clock(new Date())}: ${failed.reason.message}`
