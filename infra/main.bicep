@@ -135,6 +135,9 @@ param logRetentionInDays int = 30
 @description('E-mail address for the operations alerts (dead letters, quarantine, Error proposals, stalled import, failing write-back); empty: alerts show in the portal only.')
 param alertEmail string = ''
 
+@description('Client id of the Microsoft Entra app registration for signing in to the operations console; empty: no Entra sign-in (function key and operator key only).')
+param entraClientId string = ''
+
 @description('Minutes between two IMPORT_SCHEDULE runs; the stalled-import alert fires after three periods without a successful run.')
 param importPeriodMinutes int = 5
 
@@ -250,6 +253,16 @@ module api 'app/function.bicep' = {
     tablePrefix: tablePrefix
     dataverseUrl: dataverseUrl
     logAnalyticsWorkspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+  }
+}
+
+// Microsoft Entra sign-in for the operations console (only with an app registration; see README "Operate it").
+module authentication 'app/authentication.bicep' = if (!empty(entraClientId)) {
+  name: 'authentication'
+  scope: rg
+  params: {
+    siteName: api.outputs.name
+    entraClientId: entraClientId
   }
 }
 

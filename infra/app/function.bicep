@@ -156,6 +156,10 @@ var appSettings = {
 
   TABLE_PREFIX: tablePrefix
 
+  // Operations: the Entra app role that may act, and when a posting counts as out of sync.
+  OPS_OPERATOR_ROLE: 'Invoice.Operator'
+  OUT_OF_SYNC_HOURS: '4'
+
   // Accounting write-back through the Dataverse Web API, as the app identity. Without an
   // environment URL the function is switched off, so the updates stay on the queue.
   DATAVERSE_URL: dataverseUrl

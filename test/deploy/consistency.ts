@@ -34,6 +34,8 @@ export const NOT_SET_BY_BICEP: Readonly<Record<string, string>> = {
   AzureWebJobsStorage: 'connection-string form, for Azurite locally; Azure uses the identity-based AzureWebJobsStorage__* settings',
   ServiceBusConnection:
     'connection-string form, for the emulator or a SAS-enabled namespace; Azure uses the identity-based ServiceBusConnection__* settings',
+  OPS_OPERATOR_KEY: 'in Azure operators sign in with Microsoft Entra and hold the app role; the key is for local runs and scripts',
+  WEBSITE_AUTH_ENABLED: 'set by App Service itself when its authentication is on',
 };
 
 /**

@@ -23,6 +23,7 @@
  * RELIABILITY_RUNS scales the number of generated batches (default 1).
  */
 import fc from 'fast-check';
+import { expectStateListsAgree } from '../support/stateIndex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { odata } from '@azure/data-tables';
 import type { Actual } from '../../shared/contracts/actual';
@@ -750,6 +751,15 @@ describe('convergence: any delivery order, any number of copies, interleaved imp
     },
     TIME_LIMIT_MS + 60_000,
   );
+
+  it('the state lists agree exactly with every proposal of every lane (the operations index kept in step)', async () => {
+    let proposals = 0;
+    for (const [i, lane] of lanes.entries()) {
+      proposals += await expectStateListsAgree(lane.canonical, `lane ${i}, canonical`);
+      proposals += await expectStateListsAgree(lane.shuffled, `lane ${i}, shuffled`);
+    }
+    expect(proposals).toBeGreaterThan(100);
+  }, 120_000);
 
   it('ran at least 200 generated batches with duplicates, reordering, moves, conflicts, respellings, racing imports and postings', () => {
     expect(stats.batches).toBeGreaterThanOrEqual(200);

@@ -20,6 +20,7 @@ import { readProposal } from '../../shared/pipeline/readModels';
 import { proposalPartition } from '../../shared/storage/keys';
 import type { Runtime } from '../../shared/runtime';
 import { proposalWithActuals } from '../support/builders';
+import { expectStateListsAgree } from '../support/stateIndex';
 import {
   actualMessage,
   deliver,
@@ -235,6 +236,7 @@ describe('crash safety: import processes killed with SIGKILL at random points', 
     }
     expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
     await settled(current, 'at the end');
+    await expectStateListsAgree(rt, 'after the killed imports');
   }, 300_000);
 
   it('a kill while the superseded build is being deleted leaves nothing behind once the next run is done', async () => {
@@ -323,11 +325,12 @@ describe('crash safety: deliveries of a moving actual killed between their steps
       const { moved } = await onA(tag, 10 + i);
       expect(await killedDelivery(tag, moved, { killAtStep: step }, `move, at step "${step}"`), step).toBe(true);
     }
+    await expectStateListsAgree(rt, 'after the moves killed at each step');
   }, 120_000);
 
   it('a move killed at every storage request of its delivery, before or after storage applied it, ends the same', async () => {
     let killed = 0;
-    for (let n = 1; n <= 7; n++) {
+    for (let n = 1; n <= 9; n++) {
       for (const after of [false, true]) {
         const tag = `CR-${n}${after ? 'a' : 'b'}`;
         const { moved } = await onA(tag, 100 + 2 * n + (after ? 1 : 0));
@@ -342,8 +345,10 @@ describe('crash safety: deliveries of a moving actual killed between their steps
           killed++;
       }
     }
-    // A move makes 7 storage requests (register create: 409, register read, old proposal query, take down,
-    // departure row, register replace, staged row): every one of them is a kill point, twice.
-    expect(killed).toBe(14);
+    // A move makes 9 storage requests (register create: 409, register read, old proposal query, the state index's
+    // AwaitingLines entry, take down, the LinesCreated entry removed, departure row, register replace, staged row):
+    // every one of them is a kill point, twice.
+    expect(killed).toBe(18);
+    await expectStateListsAgree(rt, 'after the killed moves');
   }, 240_000);
 });

@@ -9,6 +9,7 @@
  *
  * FAULT_SEED=<seed> replays the fault sequence of a run.
  */
+import { expectStateListsAgree } from '../support/stateIndex';
 import { inParallel } from '../../shared/pipeline/inParallel';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Actual } from '../../shared/contracts/actual';
@@ -227,5 +228,6 @@ describe('storage faults injected into the SDK pipeline', () => {
     expect(got.actuals, 'the actual register equals the fault-free run').toEqual(want.actuals);
     expect(got.outbox).toEqual(want.outbox);
     expect(await violations(rt, messages)).toEqual([]);
+    expect(await expectStateListsAgree(rt, 'under faults')).toBe(await expectStateListsAgree(reference, 'fault-free'));
   }, 180_000);
 });
