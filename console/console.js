@@ -478,7 +478,22 @@ function schedule() {
 }
 $('auto-refresh').addEventListener('change', schedule);
 
+/** With App Service authentication (Microsoft Entra) on, who is signed in: the app role then decides, no key is needed. */
+async function showEntraUser() {
+  const me = await fetch('/.auth/me').catch(() => null);
+  if (!me || (me.status !== 200 && me.status !== 401)) return; // not on here (locally: 404)
+  const user = me.status === 200 ? (await me.json())[0]?.user_id : undefined;
+  const back = encodeURIComponent(location.pathname + location.search);
+  $('entra').replaceChildren(
+    user
+      ? `Signed in with Microsoft as ${user}`
+      : el('a', { href: `/.auth/login/aad?post_login_redirect_uri=${back}` }, 'Sign in with Microsoft'),
+  );
+  $('entra').hidden = false;
+}
+
 showOperator();
+void showEntraUser();
 renderViews();
 schedule();
 void refresh();
