@@ -183,12 +183,20 @@ const button = (label, onclick, key, className) => el('button', { type: 'button'
 const openProposalButton = (le, id) => button(id, () => openProposal(le, id), `p:${le}/${id}`, 'link');
 const openActualButton = (le, id) => button(id, () => openActual(le, id), `a:${id}`, 'link');
 
+/** Dead letters over all queues, where the platform tells (null where it does not). */
+function deadLetteredCount(s) {
+  const known = (s.queues ?? []).filter((q) => q.deadLettered !== null);
+  return known.length ? known.reduce((n, q) => n + q.deadLettered, 0) : null;
+}
+
 function renderSummary(s) {
   drawChart(s.states);
   const w = s.oldestWaiting;
   const imp = s.lastImport;
-  const queues = s.queues.map((q) => `${q.queue}: ${q.active ?? '?'} waiting${q.deadLettered ? `, ${q.deadLettered} dead-lettered` : ''}`);
-  const deadLettered = s.queues.some((q) => q.deadLettered !== null) ? s.queues.reduce((n, q) => n + (q.deadLettered ?? 0), 0) : undefined;
+  const queues = s.queues.map((q) =>
+    el('div', {}, `${q.queue}: ${q.active ?? '?'} waiting${q.deadLettered ? `, ${q.deadLettered} dead-lettered` : ''}`),
+  );
+  const deadLettered = deadLetteredCount(s);
   $('facts').replaceChildren(
     ...fact(
       'Oldest waiting',
@@ -196,12 +204,12 @@ function renderSummary(s) {
       w ? ` since ${when(w.since)}: ${w.reason ?? ''}` : '',
     ),
     ...fact('Quarantined', String(s.quarantined)),
-    ...fact('Dead-lettered', deadLettered === undefined ? 'see the list' : String(deadLettered)),
+    ...fact('Dead-lettered', el('span', { className: deadLettered ? 'bad' : '' }, deadLettered ?? 'see the list')),
     ...fact(
       'Last import',
       imp ? `${imp.outcome} at ${when(imp.finishedAt)}, ${imp.durationMs} ms (${imp.trigger}): ${imp.detail}` : 'none yet',
     ),
-    ...fact('Queues', queues.join('; ') || '—'),
+    ...fact('Queues', queues.length ? queues : '—'),
   );
   $('flows').replaceChildren(
     ...s.flows.map((f) =>
@@ -394,6 +402,7 @@ async function loadList(append) {
 function renderViews(s) {
   counts = s ?? counts;
   const count = { ...counts.states, Posted: counts.states?.PostedToday, quarantined: counts.quarantined };
+  count['dead-lettered'] = deadLetteredCount(counts);
   const label = (v) => (count[v.id] === undefined || count[v.id] === null ? v.label : `${v.label} (${count[v.id]})`);
   $('views').replaceChildren(
     ...VIEWS.map((v) =>
