@@ -1,19 +1,17 @@
 import type { FunctionDefinition } from '../shared/hosting/definition';
+import { disabledSetting, isDisabledValue } from '../shared/operations/triggerSwitch';
 import type { LogLine } from './invocation';
 
-/** The Functions host's switch for one function: app setting AzureWebJobs.<name>.Disabled. */
-export const disabledSetting = (name: string) => `AzureWebJobs.${name}.Disabled`;
-
-/** As the Functions host reads it: "true" (any case) or "1" disables. */
+/** As the Functions host reads AzureWebJobs.<name>.Disabled: "true" (any case) or "1" disables. */
 export function isDisabled(name: string, env: NodeJS.ProcessEnv): boolean {
-  const value = env[disabledSetting(name)]?.trim().toLowerCase();
-  return value === 'true' || value === '1';
+  return isDisabledValue(env[disabledSetting(name)]);
 }
 
 /**
- * The functions the local host runs: all but those switched off with
+ * The functions the local host runs: all but those switched off at start with
  * AzureWebJobs.<name>.Disabled, the same setting `func start` and Azure honour,
- * so a disabled Service Bus function leaves its queue alone here too.
+ * so a disabled Service Bus function leaves its queue alone here too. Switching
+ * a running function off and on is live (triggerSwitches.ts).
  */
 export function enabledFunctions(functions: readonly FunctionDefinition[], env: NodeJS.ProcessEnv, log: LogLine): FunctionDefinition[] {
   return functions.filter((d) => {

@@ -24,6 +24,8 @@ import { LocalQueues } from './localQueues';
 import { QueuePump } from './queuePump';
 import { openReceiver, receiveFromServiceBus } from './serviceBusReceiver';
 import { TimerScheduler } from './timers';
+import { LiveTriggerSwitches, type Switchable } from './triggerSwitches';
+import { TriggerSwitchRows } from '../shared/storage/triggerSwitches';
 
 export interface LocalHost {
   url: string;
@@ -96,6 +98,19 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     ? busFunctions.map((d) => receiveFromServiceBus(openReceiver(bus, d.queueName), d, invocations, { maxConcurrentCalls, log }))
     : [];
   const timers = new TimerScheduler(hostTables.timers, invocations, log);
+  /** What AzureWebJobs.<name>.Disabled stops, per function: its local queue pump or Service Bus subscription, or its timer. */
+  const switchTargets = () => {
+    const targets = new Map<string, Switchable[]>();
+    const add = (name: string, t: Switchable) => targets.set(name, [...(targets.get(name) ?? []), t]);
+    for (const [name, pump] of pumps) add(name, pump);
+    busFunctions.forEach((d, i) => receivers[i] && add(d.name, receivers[i]));
+    for (const d of functions)
+      if (d.kind === 'timer') add(d.name, { pause: () => timers.pause(d.name), resume: () => void timers.resume(d.name) });
+    return targets;
+  };
+  const switches = new LiveTriggerSwitches(new TriggerSwitchRows(rt.tables.localTriggerSwitches), switchTargets(), log);
+  // Before anything receives or runs: a function paused before the host started stays paused.
+  await switches.refresh();
   const outbound = rt.sender instanceof TableOutbound ? rt.sender : undefined;
   const writeBack = busFunctions.find((d) => d.queueName === QUEUES.accountingUpdates);
   if (!bus && outbound && writeBack) {
@@ -141,6 +156,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   });
   const port = (server.address() as AddressInfo).port;
   for (const p of pumps.values()) p.start();
+  switches.start();
   for (const d of functions) {
     if (d.kind !== 'timer') continue;
     // As in Azure, a timer whose schedule is wrong does not run; everything else does.
@@ -163,6 +179,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
           server.close(() => ok());
           server.closeIdleConnections();
         });
+        await switches.stop();
         await Promise.all([...pumps.values()].map((p) => p.stop()));
         await Promise.all(receivers.map((r) => r.close()));
         await timers.stop();

@@ -10,6 +10,7 @@ import type { LocalQueues } from './localQueues';
  */
 export class QueuePump {
   private stopped = false;
+  private paused = false;
   private active = 0;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
@@ -30,6 +31,19 @@ export class QueuePump {
     this.wake?.();
   }
 
+  /**
+   * Switched off (AzureWebJobs.<name>.Disabled): nothing more is received, so
+   * waiting messages keep their delivery count; what is being delivered finishes.
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.nudge();
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     this.nudge();
@@ -40,7 +54,7 @@ export class QueuePump {
     while (!this.stopped) {
       let received: LocalMessage[] = [];
       const batches = this.def.cardinality === 'many';
-      const room = this.options.maxConcurrentCalls - this.active;
+      const room = this.paused ? 0 : this.options.maxConcurrentCalls - this.active;
       try {
         const max = batches ? (room > 0 ? (this.options.maxMessageBatchSize ?? 1000) : 0) : room;
         received = await this.queues.receive(this.def.queueName, max);
@@ -49,7 +63,7 @@ export class QueuePump {
       }
       if (batches && received.length) void this.invocations.track(this.deliverBatch(received));
       else for (const m of received) void this.invocations.track(this.deliver(m));
-      if (!received.length || this.active >= this.options.maxConcurrentCalls) {
+      if (!received.length || this.active >= this.options.maxConcurrentCalls || this.paused) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, this.options.pollMs);
           this.wake = () => (clearTimeout(timer), resolve());

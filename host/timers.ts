@@ -14,6 +14,10 @@ export class TimerScheduler {
   private readonly handles = new Map<string, NodeJS.Timeout>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly followUps = new Map<string, Promise<void>>();
+  /** Timers switched off (AzureWebJobs.<name>.Disabled), and those of them whose scheduled run was skipped. */
+  private readonly paused = new Set<string>();
+  private readonly skipped = new Set<string>();
+  private readonly defs = new Map<string, { def: TimerFunction; expression: string }>();
   private stopped = false;
 
   constructor(
@@ -24,6 +28,7 @@ export class TimerScheduler {
 
   async start(def: TimerFunction, expression: string): Promise<void> {
     const schedule = parseSchedule(expression);
+    this.defs.set(def.name, { def, expression });
     let last = '';
     let due: Date | undefined;
     try {
@@ -86,6 +91,11 @@ export class TimerScheduler {
   private fire(def: TimerFunction, schedule: Schedule, state: { isPastDue: boolean; last: string }, rearm = true): Promise<void> {
     const inProgress = this.running.get(def.name);
     if (inProgress) return inProgress;
+    if (rearm && this.paused.has(def.name)) {
+      this.skipped.add(def.name);
+      this.log('information', def.name, 'scheduled run skipped: switched off (AzureWebJobs.<name>.Disabled); runs once when switched on');
+      return this.arm(def, schedule, state.last, nextOccurrence(schedule, new Date()));
+    }
     const startedAt = new Date();
     const next = nextOccurrence(schedule, startedAt);
     const timer: Timer = {
@@ -105,6 +115,24 @@ export class TimerScheduler {
       });
     this.running.set(def.name, run);
     return run;
+  }
+
+  /** Switched off: scheduled runs are skipped (and remembered); a run in progress finishes. */
+  pause(name: string): void {
+    this.paused.add(name);
+  }
+
+  /**
+   * Switched on again: if a scheduled run was skipped meanwhile, one run now
+   * (isPastDue), as the Functions host's schedule monitor does for a run missed
+   * while the app was stopped; then the schedule as before.
+   */
+  resume(name: string): Promise<void> {
+    this.paused.delete(name);
+    const known = this.defs.get(name);
+    if (!this.skipped.delete(name) || !known || this.stopped) return Promise.resolve();
+    this.log('information', name, 'switched on again after skipping a scheduled run; running now (isPastDue)');
+    return this.run(known.def, known.expression, true);
   }
 
   async stop(): Promise<void> {

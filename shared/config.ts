@@ -82,6 +82,17 @@ export const settingsSchema = z.object({
     .optional()
     .describe('Set by App Service when its authentication is on ("True"): only then is x-ms-client-principal trusted'),
   AZURE_FUNCTIONS_ENVIRONMENT: z.string().default('Production').describe('"Development" locally'),
+  OPS_TRIGGER_SWITCH: z
+    .enum(['app-settings', 'local'])
+    .optional()
+    .describe(
+      'How pausing a flow switches its functions off: "app-settings" (the app changes its own AzureWebJobs.<function>.Disabled settings through Azure Resource Manager) or "local" (the local host reads them from a table); unset: app-settings in Azure (WEBSITE_SITE_NAME set), local otherwise',
+    ),
+  OPS_ARM__clientId: optionalText.describe('Client id of the user-assigned managed identity that changes the app settings to pause a flow'),
+  OPS_ARM__credential: optionalText.describe('"managedidentity" to change the app settings as the managed identity only'),
+  WEBSITE_SITE_NAME: optionalText.describe("Set by the platform: the function app's name (pausing a flow changes its app settings)"),
+  WEBSITE_RESOURCE_GROUP: optionalText.describe('Set by the platform: the resource group of the function app'),
+  WEBSITE_OWNER_NAME: optionalText.describe('Set by the platform: "<subscription id>+<webspace>", the subscription of the function app'),
   APPLICATIONINSIGHTS_CONNECTION_STRING: optionalText.describe('Application Insights, read by the Functions host'),
 });
 

@@ -2,7 +2,7 @@ import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential
 import type { Settings } from './config';
 
 /** The connections that may use the app's identity, by app-setting prefix (the Functions host's convention). */
-export type IdentityConnection = 'AzureWebJobsStorage' | 'ServiceBusConnection' | 'DATAVERSE';
+export type IdentityConnection = 'AzureWebJobsStorage' | 'ServiceBusConnection' | 'DATAVERSE' | 'OPS_ARM';
 
 /**
  * The credential of an identity-based connection, from `<connection>__credential`

@@ -28,6 +28,9 @@ param identityId string
 @description('Client id of the user-assigned managed identity (for the __clientId settings).')
 param identityClientId string
 
+@description('Principal id of the user-assigned managed identity (for its role on the site itself).')
+param identityPrincipalId string
+
 @description('Memory of each instance, in MB.')
 param instanceMemoryMB int = 2048
 
@@ -170,6 +173,14 @@ var appSettings = {
   'AzureWebJobs.writeBackAccounting.Disabled': empty(dataverseUrl) ? 'true' : 'false'
   AZURE_FUNCTIONS_ENVIRONMENT: 'Production'
 
+  // Pausing a flow (operations API): the app switches its own functions off and on through
+  // AzureWebJobs.<function>.Disabled, changing these settings through Azure Resource Manager as
+  // the app identity (role below). A change restarts the app; `azd provision` puts every setting
+  // back as written here, which resumes a paused flow (docs/operations.md, "Pause and resume").
+  OPS_TRIGGER_SWITCH: 'app-settings'
+  OPS_ARM__credential: 'managedidentity'
+  OPS_ARM__clientId: identityClientId
+
   // Telemetry with Microsoft Entra authentication as the app identity.
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
@@ -179,6 +190,21 @@ resource siteAppSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site
   name: 'appsettings'
   properties: appSettings
+}
+
+// Website Contributor on this one site, so the app may list and replace its own app settings
+// (Microsoft.Web/sites/config/list/action and .../config/write) to pause and resume a flow. It can
+// change nothing else: not the plan, not another site, not a role assignment.
+var websiteContributorRoleId = 'de139f84-1756-47ae-9be6-808fbbe84772'
+
+resource siteSettingsContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(site.id, identityPrincipalId, websiteContributorRoleId)
+  scope: site
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', websiteContributorRoleId)
+    principalId: identityPrincipalId
+    principalType: 'ServicePrincipal'
+  }
 }
 
 // Basic (user name and password) publishing credentials off for both endpoints: azd

@@ -36,6 +36,10 @@ export const TABLE_NAMES = [
   'importRuns',
   /** Stand-in for the outbound queue when no Service Bus is configured (local runs). */
   'localOutbound',
+  /** Which flows an operator paused, since when and by whom (shared/operations). */
+  'flowPauses',
+  /** Stand-in for the AzureWebJobs.<function>.Disabled app settings, read live by the local host. */
+  'localTriggerSwitches',
 ] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
 export type Tables = Record<TableName, TableClient>;

@@ -60,6 +60,7 @@ const ROLES: Record<string, string> = {
   'Azure Service Bus Data Sender': '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39',
   'Key Vault Secrets User': '4633458b-17de-408a-b874-0445c86b69e6',
   'Monitoring Metrics Publisher': '3913510d-42f4-4e42-8a64-420c390055eb',
+  'Website Contributor': 'de139f84-1756-47ae-9be6-808fbbe84772',
 };
 
 type Param = { name: string; hasDefault: boolean; decorators: string };
@@ -234,7 +235,7 @@ describe('infra/ Bicep', () => {
     expect([...guids].sort()).toEqual(Object.values(ROLES).sort());
 
     const assignments = [...source.matchAll(/resource\s+(\w+)\s+'Microsoft\.Authorization\/roleAssignments@[^']+'\s*=/g)];
-    expect(assignments.length).toBe(7);
+    expect(assignments.length).toBe(8);
     for (const a of assignments) {
       const body = bicepBlock(source.slice(a.index), a[0]) ?? '';
       const scope = /\bscope:\s*([\w[\]]+)/.exec(body)?.[1];

@@ -36,6 +36,9 @@ export const NOT_SET_BY_BICEP: Readonly<Record<string, string>> = {
     'connection-string form, for the emulator or a SAS-enabled namespace; Azure uses the identity-based ServiceBusConnection__* settings',
   OPS_OPERATOR_KEY: 'in Azure operators sign in with Microsoft Entra and hold the app role; the key is for local runs and scripts',
   WEBSITE_AUTH_ENABLED: 'set by App Service itself when its authentication is on',
+  WEBSITE_SITE_NAME: 'set by the platform on every function app; pausing a flow finds its own site with it',
+  WEBSITE_RESOURCE_GROUP: 'set by the platform; the resource group of the site',
+  WEBSITE_OWNER_NAME: 'set by the platform ("<subscription id>+<webspace>"); the subscription of the site',
 };
 
 /**

@@ -53,4 +53,31 @@ describe('Service Bus triggers from a real namespace (mocked receiver: no namesp
     expect(fake.settled).toEqual(['complete m1', 'abandon m2']);
     await subscription.close();
   });
+
+  it('switched off, stops its subscription but keeps the receiver (messages in hand can still be completed); switched on, subscribes again', async () => {
+    const events: string[] = [];
+    const receiver: Receiver = {
+      subscribe: () => {
+        events.push('subscribe');
+        return { close: async () => void events.push('stop receiving'), isRunning: true };
+      },
+      completeMessage: async () => {},
+      abandonMessage: async () => {},
+      close: async () => void events.push('close receiver'),
+    };
+    const def: ServiceBusFunction = {
+      kind: 'serviceBus',
+      name: 'syncActuals',
+      queueName: 'project-actuals',
+      connection: 'ServiceBusConnection',
+      handler: async () => {},
+    };
+    const trigger = receiveFromServiceBus(receiver, def, new Invocations(() => {}), { maxConcurrentCalls: 16, log: () => {} });
+    await trigger.pause();
+    await trigger.pause(); // already off: nothing more
+    trigger.resume();
+    trigger.resume(); // already on: one subscription
+    await trigger.close();
+    expect(events).toEqual(['subscribe', 'stop receiving', 'subscribe', 'stop receiving', 'close receiver']);
+  });
 });

@@ -103,3 +103,9 @@ export async function until<T>(what: string, probe: () => Promise<T | undefined 
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** A GET of the host, with its status and JSON body (undefined when the body is not JSON). */
+export async function getJson(url: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(url);
+  return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
+}

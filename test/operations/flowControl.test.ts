@@ -1,0 +1,144 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { readSettings } from '../../shared/config';
+import { flowControl, type FlowControl } from '../../shared/operations/flowControl';
+import { TriggerSwitchError, type TriggerSwitch } from '../../shared/operations/triggerSwitch';
+import { createTables, ensureTables, type Tables } from '../../shared/storage/tables';
+import { TriggerSwitchRows } from '../../shared/storage/triggerSwitches';
+import { testEnvironment } from '../support/runtime';
+
+/** A stand-in switch that records each change, and can be told to fail like an unreachable Resource Manager. */
+function recordingSwitch(initiallyOff: string[] = []) {
+  const off = new Set(initiallyOff);
+  const changes: Record<string, boolean>[] = [];
+  let failing: string | undefined;
+  const sw: TriggerSwitch = {
+    kind: 'app-settings',
+    state: async (fns) => Object.fromEntries(fns.map((fn) => [fn, off.has(fn)])),
+    set: async (disabled) => {
+      if (failing) throw new TriggerSwitchError(failing);
+      changes.push({ ...disabled });
+      for (const [fn, v] of Object.entries(disabled))
+        if (v) off.add(fn);
+        else off.delete(fn);
+    },
+  };
+  return { sw, changes, off, fail: (why: string | undefined) => (failing = why) };
+}
+
+describe('FlowControl: pause and resume, recorded once, with clear refusals', () => {
+  let tables: Tables;
+  const settings = readSettings(testEnvironment());
+  beforeEach(async () => {
+    tables = createTables(readSettings(testEnvironment()));
+    await ensureTables(tables);
+  });
+  const control = (sw: TriggerSwitch, at = '2026-12-01T08:00:00.000Z'): FlowControl =>
+    flowControl(settings, tables, { triggerSwitch: sw, now: () => new Date(at) });
+
+  it('pauses a flow: who and since are shown, its functions are switched off, and a second pause is refused', async () => {
+    const s = recordingSwitch();
+    const fc = control(s.sw);
+    expect(await fc.pause('import', 'anna@contoso.example')).toEqual({
+      outcome: 'paused',
+      flow: {
+        flow: 'import',
+        label: 'Import from staging (proposal lines)',
+        functions: ['importFromStaging', 'importProposal'],
+        paused: true,
+        since: '2026-12-01T08:00:00.000Z',
+        by: 'anna@contoso.example',
+      },
+    });
+    expect(s.changes).toEqual([{ importFromStaging: true, importProposal: true }]);
+    expect(await fc.pause('import', 'ben@contoso.example')).toMatchObject({
+      outcome: 'already-paused',
+      detail: 'import is paused since 2026-12-01T08:00:00.000Z by anna@contoso.example',
+    });
+    expect(s.changes).toHaveLength(1);
+    expect((await fc.flows()).map((f) => [f.flow, f.paused])).toEqual([
+      ['header-sync', false],
+      ['actual-sync', false],
+      ['import', true],
+      ['write-back', false],
+    ]);
+    expect(await fc.isPaused('import')).toBe(true);
+  });
+
+  it('resumes a paused flow and refuses to resume one that is not paused', async () => {
+    const s = recordingSwitch();
+    const fc = control(s.sw);
+    expect(await fc.resume('actual-sync', 'anna')).toMatchObject({ outcome: 'not-paused', detail: 'actual-sync is not paused' });
+    await fc.pause('actual-sync', 'anna');
+    expect(await fc.resume('actual-sync', 'ben')).toMatchObject({ outcome: 'resumed', flow: { paused: false, since: null, by: null } });
+    expect(s.changes).toEqual([{ syncActuals: true }, { syncActuals: false }]);
+    expect(await fc.resume('actual-sync', 'ben')).toMatchObject({ outcome: 'not-paused' });
+    expect(await fc.pause('actual-sync', 'carl')).toMatchObject({ outcome: 'paused', flow: { by: 'carl' } }); // and again
+  });
+
+  it('refuses an unknown flow by name, listing the flows, and changes nothing', async () => {
+    const s = recordingSwitch();
+    const fc = control(s.sw);
+    for (const name of ['exports', 'Import', '__proto__'])
+      expect(await fc.pause(name, 'anna')).toEqual({
+        outcome: 'unknown-flow',
+        flow: name,
+        detail: `no flow "${name}"; the flows are header-sync, actual-sync, import, write-back`,
+      });
+    expect(await fc.resume('exports', 'anna')).toMatchObject({ outcome: 'unknown-flow' });
+    expect(s.changes).toEqual([]);
+    expect((await fc.flows()).some((f) => f.paused)).toBe(false);
+  });
+
+  it('of two operators pausing at once, exactly one pauses and the other is told who did', async () => {
+    const s = recordingSwitch();
+    const fc = control(s.sw);
+    const results = await Promise.all([fc.pause('header-sync', 'anna'), fc.pause('header-sync', 'ben')]);
+    expect(results.map((r) => r.outcome).sort()).toEqual(['already-paused', 'paused']);
+    expect(s.changes).toEqual([{ syncInvoiceProposal: true }]);
+  });
+
+  it('when the switch cannot be changed, says why and leaves the flow as it was', async () => {
+    const s = recordingSwitch();
+    const fc = control(s.sw);
+    s.fail("the app's identity may not change the app settings (403)");
+    expect(await fc.pause('write-back', 'anna')).toMatchObject({
+      outcome: 'switch-failed',
+      flow: { paused: false },
+      detail: "the app's identity may not change the app settings (403)",
+    });
+    expect(await fc.isPaused('write-back')).toBe(false);
+
+    s.fail(undefined);
+    await fc.pause('write-back', 'anna');
+    s.fail('Azure Resource Manager answered 503; try again');
+    expect(await fc.resume('write-back', 'ben')).toMatchObject({ outcome: 'switch-failed', flow: { paused: true, by: 'anna' } });
+    expect(await fc.isPaused('write-back')).toBe(true); // still paused, so the operator can resume again
+  });
+
+  it('resume switches on only what the pause switched off: a write-back disabled by configuration stays off', async () => {
+    const s = recordingSwitch(['writeBackAccounting']); // no DATAVERSE_URL: off by its app setting
+    const fc = control(s.sw);
+    await fc.pause('write-back', 'anna');
+    await fc.resume('write-back', 'anna');
+    expect(s.changes).toEqual([]);
+    expect(s.off.has('writeBackAccounting')).toBe(true);
+  });
+
+  it('locally, the switches are rows the local host reads: AzureWebJobs.<function>.Disabled per function', async () => {
+    const fc = flowControl({ ...settings, OPS_TRIGGER_SWITCH: 'local' }, tables);
+    await fc.pause('import', 'anna');
+    const rows = new TriggerSwitchRows(tables.localTriggerSwitches);
+    expect(Object.fromEntries(await rows.read())).toEqual({ importFromStaging: true, importProposal: true });
+    await fc.resume('import', 'anna');
+    expect(Object.fromEntries(await rows.read())).toEqual({ importFromStaging: false, importProposal: false });
+  });
+
+  it('in Azure without the platform variables, a pause fails naming them and nothing is paused', async () => {
+    const fc = flowControl({ ...settings, OPS_TRIGGER_SWITCH: 'app-settings' }, tables);
+    expect(await fc.pause('import', 'anna')).toMatchObject({
+      outcome: 'switch-failed',
+      detail: expect.stringMatching(/^WEBSITE_SITE_NAME, WEBSITE_RESOURCE_GROUP, WEBSITE_OWNER_NAME not set/),
+    });
+    expect(await fc.isPaused('import')).toBe(false);
+  });
+});
