@@ -9,5 +9,5 @@ export default defineFunction({
   route: 'ops/import',
   methods: ['POST'],
   authLevel: 'function',
-  handler: (request: HttpRequest, context: InvocationContext) => runImportAnswer(request, context, async () => false),
+  handler: (request: HttpRequest, context: InvocationContext) => runImportAnswer(request, context),
 });

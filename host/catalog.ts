@@ -11,6 +11,9 @@ import operatorAudit from '../functions/operatorAudit';
 import runImportNow from '../functions/runImportNow';
 import retryableMessages from '../functions/retryableMessages';
 import retryMessages from '../functions/retryMessages';
+import operationFlows from '../functions/operationFlows';
+import pauseFlow from '../functions/pauseFlow';
+import resumeFlow from '../functions/resumeFlow';
 import recordPosting from '../functions/recordPosting';
 import rejectProposalWrites from '../functions/rejectProposalWrites';
 import syncActuals from '../functions/syncActuals';
@@ -40,5 +43,8 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   runImportNow,
   retryableMessages,
   retryMessages,
+  operationFlows,
+  pauseFlow,
+  resumeFlow,
   getConsole,
 ];

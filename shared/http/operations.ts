@@ -4,6 +4,8 @@ import { actualViewSchema, postingReceiptSchema, proposalViewSchema } from '../c
 import { postingSchema } from '../contracts/posting';
 import {
   auditListSchema,
+  flowNameSchema,
+  flowStateSchema,
   importRunSchema,
   messageListSchema,
   messagesQuerySchema,
@@ -63,6 +65,8 @@ const signatureHeaders = {
       '"v1,<base64 HMAC-SHA256 of id.timestamp.body>" keyed with the whsec_ secret; several, space-separated, while a secret is rotated.',
     ),
 };
+
+const flowRoute = z.object({ flow: flowNameSchema });
 
 /** What an operator action reads to know who acts (shared/http/operator.ts). */
 const operatorHeaders = {
@@ -203,6 +207,28 @@ export const OPERATIONS: readonly Operation[] = [
     },
     problems: ['flow-paused', ...operatorProblems],
   },
+  {
+    function: 'operationFlows',
+    route: 'ops/flows',
+    methods: ['GET'],
+    summary: 'Operations: the flows, and which are paused, since when and by whom',
+    answer: { status: 200, description: 'The flows', schema: z.object({ flows: z.array(flowStateSchema) }) },
+    problems: [],
+  },
+  ...(['pause', 'resume'] as const).map((change): Operation => ({
+    function: `${change}Flow`,
+    route: `ops/flows/{flow}/${change}`,
+    methods: ['POST'],
+    summary:
+      change === 'pause'
+        ? 'Operations (operator): pause a flow; its messages wait in their queue and staged work stays, nothing is dead-lettered'
+        : 'Operations (operator): resume a paused flow; it catches up on what waited',
+    description: 'In Azure this changes AzureWebJobs.<function>.Disabled through Azure Resource Manager, which restarts the app. Audited.',
+    params: flowRoute,
+    headers: operatorHeaders,
+    answer: { status: 200, description: 'The flow as it now stands', schema: flowStateSchema },
+    problems: ['not-found', change === 'pause' ? 'already-paused' : 'not-paused', 'switch-failed', ...operatorProblems],
+  })),
   {
     function: 'getOpenApi',
     route: OPEN_API_ROUTE,

@@ -8,6 +8,7 @@ import {
   retryRequestSchema,
   stateQuerySchema,
 } from '../contracts/operations';
+import { flowControl, type FlowControl } from '../operations/flowControl';
 import { runImport } from '../operations/importRuns';
 import { outOfSync } from '../operations/outOfSync';
 import { pageToken, readPageToken } from '../operations/pageTokens';
@@ -27,9 +28,46 @@ import { createMessageOperations, PageTokenError, type MessageOperations } from 
  * actions go through operatorAction (role check and audit).
  */
 
+let control: FlowControl | undefined;
+/** One per process: the Azure switch keeps its credential. */
+async function flows(): Promise<FlowControl> {
+  return (control ??= flowControl(settings(), (await runtime()).tables));
+}
+
 export async function summaryAnswer(): Promise<HttpResponseInit> {
-  const sources = summarySources(settings(), async () => []);
+  const fc = await flows();
+  const sources = summarySources(settings(), () => fc.flows());
   return { status: 200, jsonBody: await summary(await runtime(), sources) };
+}
+
+export async function flowsAnswer(): Promise<HttpResponseInit> {
+  return { status: 200, jsonBody: { flows: await (await flows()).flows() } };
+}
+
+/** Pauses or resumes one flow; the answer is the flow as it now stands, or a problem saying why not. */
+export async function flowChangeAnswer(
+  request: HttpRequest,
+  context: InvocationContext,
+  change: 'pause' | 'resume',
+): Promise<HttpResponseInit> {
+  const name = request.params.flow ?? '';
+  const rt = await runtime();
+  return operatorAction(request, rt, settings(), context, { action: change, target: name.slice(0, 100) }, async (operator) => {
+    const fc = await flows();
+    const r = change === 'pause' ? await fc.pause(name, operator.who) : await fc.resume(name, operator.who);
+    switch (r.outcome) {
+      case 'paused':
+      case 'resumed':
+        return { response: { status: 200, jsonBody: r.flow }, outcome: 'succeeded', detail: `${r.flow.label}: ${r.outcome}` };
+      case 'unknown-flow':
+        return { response: problem('not-found', `flow: ${r.detail}`, { field: 'flow' }), outcome: 'refused', detail: r.detail };
+      case 'already-paused':
+      case 'not-paused':
+        return { response: problem(r.outcome, r.detail, { field: 'flow' }), outcome: 'refused', detail: r.detail };
+      case 'switch-failed':
+        return { response: problem('switch-failed', r.detail), outcome: 'failed', detail: r.detail };
+    }
+  });
 }
 
 export async function proposalsInStateAnswer(request: HttpRequest): Promise<HttpResponseInit> {
@@ -101,14 +139,10 @@ export async function retryAnswer(request: HttpRequest, context: InvocationConte
 }
 
 /** Runs Import from staging now, unless the import is paused (then it would not be a pause). */
-export async function runImportAnswer(
-  request: HttpRequest,
-  context: InvocationContext,
-  importPaused: () => Promise<boolean>,
-): Promise<HttpResponseInit> {
+export async function runImportAnswer(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const rt = await runtime();
   return operatorAction(request, rt, settings(), context, { action: 'run-import', target: 'import' }, async () => {
-    if (await importPaused()) {
+    if (await (await flows()).isPaused('import')) {
       const detail = 'the import is paused; resume it first (nothing was run)';
       return { response: problem('flow-paused', detail, { field: 'flow' }), outcome: 'refused', detail };
     }

@@ -15,6 +15,7 @@ export type ProblemType =
   | 'flow-paused'
   | 'already-paused'
   | 'not-paused'
+  | 'switch-failed'
   | 'lines-mismatch'
   | 'webhook-id-reused'
   | 'payload-too-large'
@@ -32,6 +33,7 @@ export const PROBLEM_TITLES: Record<ProblemType, string> = {
   'flow-paused': 'The flow is paused',
   'already-paused': 'The flow is already paused',
   'not-paused': 'The flow is not paused',
+  'switch-failed': 'The platform did not take the change; nothing was changed',
   'lines-mismatch': "The posting does not name exactly the proposal's lines",
   'webhook-id-reused': 'The webhook-id was already used for a different request',
   'payload-too-large': 'The request body is too large',
@@ -51,6 +53,7 @@ export const PROBLEM_STATUS: Record<ProblemType, number> = {
   'flow-paused': 409,
   'already-paused': 409,
   'not-paused': 409,
+  'switch-failed': 502,
   'lines-mismatch': 422,
   'webhook-id-reused': 422,
   'payload-too-large': 413,

@@ -69,6 +69,9 @@ describe('operations API through the local host: roles, state lists, paging, aud
       ['GET', 'ops/audit'],
       ['POST', 'ops/import'],
       ['POST', 'ops/messages/retry'],
+      ['GET', 'ops/flows'],
+      ['POST', 'ops/flows/import/pause'],
+      ['POST', 'ops/flows/import/resume'],
     ] as const) {
       const r = await call(method, path, {});
       expect(r.status, `${method} ${path}`).toBe(401);
@@ -160,5 +163,37 @@ describe('operations API through the local host: roles, state lists, paging, aud
     expect(audit[0]).toMatchObject({ who: 'Ana Accountant', via: 'operator-key', action: 'retry', outcome: 'refused' });
     expect(audit[1]).toMatchObject({ who: 'Ana Accountant', action: 'run-import', outcome: 'succeeded' });
     expect(audit.map((e) => e.at)).toEqual([...audit.map((e) => e.at)].sort().reverse());
+  });
+
+  it('pauses and resumes a flow for an operator only, refuses what makes no sense with a problem, and audits each', async () => {
+    expect((await call('POST', 'ops/flows/import/pause', reader)).status).toBe(403);
+    const paused = await call('POST', 'ops/flows/import/pause', operator);
+    expect(paused.status).toBe(200);
+    expect(paused.body).toMatchObject({ flow: 'import', paused: true, by: 'Ana Accountant' });
+    const again = await call('POST', 'ops/flows/import/pause', operator);
+    expect(again.status).toBe(409);
+    expect(again.body.type).toMatch(/already-paused$/);
+    const run = await importNow();
+    expect(run.status).toBe(409);
+    expect(run.body.type).toMatch(/flow-paused$/);
+    const summary = (await call('GET', 'ops/summary')).body;
+    expect(summary.flows.find((f: any) => f.flow === 'import')).toMatchObject({ paused: true, by: 'Ana Accountant' });
+    const unknown = await call('POST', 'ops/flows/payroll/pause', operator);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.field).toBe('flow');
+    expect((await call('POST', 'ops/flows/import/resume', operator)).body).toMatchObject({ flow: 'import', paused: false });
+    const notPaused = await call('POST', 'ops/flows/import/resume', operator);
+    expect(notPaused.status).toBe(409);
+    expect(notPaused.body.type).toMatch(/not-paused$/);
+    const audit = (await call('GET', 'ops/audit?pageSize=8')).body.items as any[];
+    expect(audit.slice(0, 7).map((e) => `${e.action} ${e.target}: ${e.outcome}`)).toEqual([
+      'resume import: refused',
+      'resume import: succeeded',
+      'pause payroll: refused',
+      'run-import import: refused',
+      'pause import: refused',
+      'pause import: succeeded',
+      'pause import: refused',
+    ]);
   });
 });
