@@ -218,7 +218,19 @@ function renderSummary(s) {
         {},
         el('th', { scope: 'row' }, f.label),
         cell([f.paused ? `Paused since ${when(f.since)} by ${f.by ?? '?'}` : 'Running', f.paused ? 'bad' : '']),
-        cell(button(`${f.paused ? 'Resume' : 'Pause'} ${f.label}`, () => toggleFlow(f), `flow:${f.flow}`)),
+        // The button says Pause or Resume; its accessible name says what, for a screen reader's list of buttons.
+        cell(
+          el(
+            'button',
+            {
+              type: 'button',
+              'aria-label': `${f.paused ? 'Resume' : 'Pause'} ${f.label}`,
+              'data-key': `flow:${f.flow}`,
+              onclick: () => toggleFlow(f),
+            },
+            f.paused ? 'Resume' : 'Pause',
+          ),
+        ),
       ),
     ),
   );
