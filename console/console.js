@@ -42,18 +42,6 @@ function el(tag, props = {}, ...children) {
 const cell = (v) => (Array.isArray(v) ? el('td', { className: v[1] }, v[0]) : el('td', {}, v ?? ''));
 const tr = (...cells) => el('tr', {}, cells.map(cell));
 
-class ApiError extends Error {
-  constructor(status, body) {
-    const detail = body && typeof body === 'object' ? body.detail || body.title : '';
-    super(
-      detail
-        ? `${detail} (HTTP ${status})`
-        : `the app answered HTTP ${status}${status === 401 ? ': the function key is missing or wrong' : ''}`,
-    );
-    this.status = status;
-  }
-}
-
 function operator() {
   try {
     return JSON.parse(sessionStorage.getItem('operator') ?? 'null');
@@ -70,25 +58,17 @@ async function api(path, body) {
     headers['content-type'] = 'application/json';
     if (op) Object.assign(headers, { 'x-operator-name': op.name, 'x-operator-key': op.key });
   }
-  let res;
-  try {
-    res = await fetch(`/api/${path}`, {
-      method: body === undefined ? 'GET' : 'POST',
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (e) {
+  const init = body === undefined ? { headers } : { method: 'POST', headers, body: JSON.stringify(body) };
+  const res = await fetch(`/api/${path}`, init).catch((e) => {
     throw new Error(`the app did not answer (${e.message})`, { cause: e });
-  }
-  const text = await res.text();
-  let data = text;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    /* not JSON: keep the text */
-  }
-  if (!res.ok) throw new ApiError(res.status, data);
-  return data;
+  });
+  const data = await res.json().catch(() => null);
+  if (res.ok) return data;
+  // A problem+json answer says what is wrong in its detail; without one, the status has to do.
+  const missingKey = res.status === 401 ? ': the function key is missing or wrong' : '';
+  const message =
+    data?.detail || data?.title ? `${data.detail || data.title} (HTTP ${res.status})` : `the app answered HTTP ${res.status}${missingKey}`;
+  throw Object.assign(new Error(message), { status: res.status });
 }
 
 /** The outcome of an action (or of a refresh that failed), in words, for the eye and for screen readers. */
@@ -116,22 +96,13 @@ function confirmAction(text, actionLabel) {
   const dialog = $('confirm');
   $('confirm-text').textContent = text;
   $('confirm-ok').textContent = actionLabel;
-  return new Promise((resolve) => {
-    const done = (answer) => {
-      $('confirm-ok').onclick = $('confirm-cancel').onclick = dialog.oncancel = null;
-      dialog.close();
-      resolve(answer);
-    };
-    $('confirm-ok').onclick = () => done(true);
-    $('confirm-cancel').onclick = () => done(false);
-    dialog.oncancel = (e) => {
-      e.preventDefault();
-      done(false);
-    };
-    dialog.showModal();
-    $('confirm-cancel').focus();
-  });
+  dialog.returnValue = '';
+  dialog.showModal();
+  $('confirm-cancel').focus();
+  return new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok'), { once: true }));
 }
+$('confirm-ok').addEventListener('click', () => $('confirm').close('ok'));
+$('confirm-cancel').addEventListener('click', () => $('confirm').close());
 
 /** Runs an operator action after confirmation, says what happened, and refreshes what it changed. */
 async function act(question, actionLabel, run) {

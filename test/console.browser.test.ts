@@ -207,6 +207,9 @@ describe('the operations console in headless Chromium (npm start, demo data)', (
 
   it('pauses the import: actuals sent meanwhile wait (AwaitingLines); once resumed the import gives them their lines', async () => {
     const flows = page.locator('#flows');
+    // Cancel in the confirmation changes nothing, and the page says so.
+    await confirmed(() => flows.getByRole('button', { name: /^Pause .*import/i }).click(), 'Cancel', /cancelled, nothing was changed/);
+    expect(await flows.getByRole('button', { name: /^Pause .*import/i }).count()).toBe(1);
     await confirmed(() => flows.getByRole('button', { name: /^Pause .*import/i }).click(), /^Pause/, /paused/);
     await flows.getByText(/Paused since .* by Ann Operator/).waitFor();
 
