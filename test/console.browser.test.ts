@@ -7,7 +7,7 @@
  * retries it. No request is made outside the page: every step is a click.
  * Chromium missing is a failure, not a skip: README's set-up installs it.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,8 +42,12 @@ describe('the operations console in headless Chromium (npm start, demo data)', (
   const withKey = { 'x-functions-key': FUNCTION_KEY };
 
   beforeAll(async () => {
+    // A failure, never a skip: the acceptance is this browser run.
+    if (!existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as README's set-up does`);
     const dataversePort = await freePort(); // nothing listens there yet: Dataverse is "down"
-    [host, browser] = await Promise.all([
+    // Both at once, and whichever started is stopped by afterAll even when the other failed.
+    const [started, launched] = await Promise.allSettled([
       spawnHost(
         testEnvironment({
           LOCAL_FUNCTION_KEY: FUNCTION_KEY,
@@ -69,6 +73,9 @@ describe('the operations console in headless Chromium (npm start, demo data)', (
         ],
       }),
     ]);
+    if (started.status === 'fulfilled') host = started.value;
+    if (launched.status === 'fulfilled') browser = launched.value;
+    for (const r of [started, launched]) if (r.status === 'rejected') throw r.reason;
 
     // A stripped actual must be read from Dataverse; with Dataverse down every delivery fails, and the second dead-letters it.
     expect((await adminCall(host.url, 'syncActuals', strippedMessage('msdyn_actual', DEAD_ACTUAL, 'Create'), withKey)).status).toBe(202);
