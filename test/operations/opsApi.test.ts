@@ -8,6 +8,7 @@ import { adminCall, spawnHost, until, type HostProcess } from '../support/hostPr
 import { proposalWithActuals } from '../support/builders';
 import { postingFor, signedHeaders } from '../support/posting';
 import { testEnvironment } from '../support/runtime';
+import { proposalListSchema, summarySchema } from '../../shared/contracts/operations';
 
 const KEY = 'ops-test-function-key';
 const OPERATOR_KEY = 'ops-test-operator-key-0123456789';
@@ -80,7 +81,11 @@ describe('operations API through the local host: roles, state lists, paging, aud
   });
 
   it('lists each proposal under its own state only, with its reason, newest first', async () => {
-    const list = async (state: string) => (await call('GET', `ops/proposals?state=${state}`)).body.items as any[];
+    const list = async (state: string) => {
+      const body = (await call('GET', `ops/proposals?state=${state}`)).body;
+      expect(proposalListSchema.safeParse(body).error, 'the answer fits its OpenAPI schema').toBeUndefined();
+      return body.items as any[];
+    };
     const [awaiting, error, created, postedToday] = await Promise.all([
       list('AwaitingLines'),
       list('Error'),
@@ -99,6 +104,7 @@ describe('operations API through the local host: roles, state lists, paging, aud
 
   it('counts the states in the summary, with the oldest proposal waiting and the last import', async () => {
     const s = (await call('GET', 'ops/summary')).body;
+    expect(summarySchema.safeParse(s).error, 'the answer fits its OpenAPI schema').toBeUndefined();
     expect(s.states).toEqual({ AwaitingLines: 1, Error: 1, LinesCreated: 3, PostedToday: 1 });
     expect(s.oldestWaiting).toMatchObject({ legalEntity: 'usmf', proposalId: 'OPS-WAIT' });
     expect(s.lastImport).toMatchObject({ trigger: 'operator', outcome: 'succeeded' });
