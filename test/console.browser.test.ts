@@ -107,12 +107,19 @@ describe('the operations console in headless Chromium (npm start, demo data)', (
   });
 
   const outcome = (p = page) => p.getByRole('status');
-  /** Clicks the action, then the confirmation dialog's button, and waits for the outcome to say `expected`. */
+  /** Clicks the action, then the confirmation dialog's button, and waits for a new outcome that says `expected`. */
   async function confirmed(action: () => Promise<void>, confirm: string | RegExp, expected: RegExp, p = page) {
+    const before = await outcome(p).textContent();
     await action();
     await p.getByRole('dialog').getByRole('button', { name: confirm }).click();
-    await outcome(p).filter({ hasText: expected }).waitFor({ timeout: 15_000 });
-    return (await outcome(p).textContent()) ?? '';
+    return until(
+      `the outcome ${expected}`,
+      async () => {
+        const text = (await outcome(p).textContent()) ?? '';
+        return text !== before && expected.test(text) && text;
+      },
+      15_000,
+    );
   }
   /** Refreshes (as the page does on its own every 10 s) until `seen`. */
   async function refreshUntil(what: string, seen: () => Promise<boolean>) {
@@ -217,13 +224,16 @@ describe('the operations console in headless Chromium (npm start, demo data)', (
     // Cancel in the confirmation changes nothing, and the page says so.
     await confirmed(() => flows.getByRole('button', { name: /^Pause .*import/i }).click(), 'Cancel', /cancelled, nothing was changed/);
     expect(await flows.getByRole('button', { name: /^Pause .*import/i }).count()).toBe(1);
-    await confirmed(() => flows.getByRole('button', { name: /^Pause .*import/i }).click(), /^Pause/, /paused/);
+    await confirmed(() => flows.getByRole('button', { name: /^Pause .*import/i }).click(), /^Pause/, /is paused\./);
     await flows.getByText(/Paused since .* by Ann Operator/).waitFor();
 
     await adminCall(host.url, 'syncInvoiceProposal', late.invoice, withKey);
     for (const a of late.actuals) await adminCall(host.url, 'syncActuals', a, withKey);
-    await confirmed(() => page.getByRole('button', { name: 'Run the import now' }).click(), 'Run the import', /paused/);
-    expect(await outcome().textContent()).toMatch(/^Not done: /);
+    await confirmed(
+      () => page.getByRole('button', { name: 'Run the import now' }).click(),
+      'Run the import',
+      /^Not done: Run the import: .*paused/,
+    );
 
     await showList(/^Awaiting lines/);
     await refreshUntil('the late proposal waiting', async () => (await list().getByRole('button', { name: 'PINV-LATE-1' }).count()) > 0);
