@@ -188,7 +188,7 @@ describe('the operations console in headless Chromium (npm start, demo data)', (
     await page.screenshot({ path: join(SHOTS, 'console-error-proposal.png') });
   });
 
-  it('retries a dead-lettered message once; a second retry, from a page that still shows it, is refused and says why', async () => {
+  it('retries a message dead-lettered while Dataverse (the Web API stand-in) was down, once; a second retry, from a page that still shows it, is refused and says why', async () => {
     // A second operator opened the dead letters before the first retried one, and their page holds still.
     const other = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     other.setDefaultTimeout(10_000);
