@@ -39,5 +39,10 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  {
+    // The operations console's script runs in the browser as a module, served as it is (no build step).
+    files: ['console/**/*.js'],
+    languageOptions: { globals: globals.browser, sourceType: 'module' },
+  },
   prettier,
 );

@@ -1,5 +1,6 @@
 import dispatchAccountingUpdates from '../functions/dispatchAccountingUpdates';
 import getActual from '../functions/getActual';
+import getConsole from '../functions/getConsole';
 import getInvoiceProposal from '../functions/getInvoiceProposal';
 import getOpenApi from '../functions/getOpenApi';
 import importFromStaging from '../functions/importFromStaging';
@@ -45,4 +46,5 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   operationFlows,
   pauseFlow,
   resumeFlow,
+  getConsole,
 ];

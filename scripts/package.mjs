@@ -10,6 +10,7 @@
 //     .funcignore           present so azd ships node_modules as they are
 //     dist/functions/**     compiled functions (package.json "main")
 //     dist/shared/**        compiled shared code
+//     console/**            the operations console's page, script and style, read at run time by getConsole
 //     node_modules/**       production dependencies, installed by `npm ci` from the two files above
 //   dist-package/app.zip    the same content as a zip (azd deploy --from-package, or any zip deploy)
 //
@@ -39,6 +40,8 @@ const zipPath = path.join(outDir, 'app.zip');
 
 /** Compiled folders that belong in the package. Everything else under dist/ stays out. */
 const COMPILED_DIRS = ['dist/functions', 'dist/shared'];
+/** Folders of the repository shipped as they are: files the compiled code reads at run time. */
+const STATIC_DIRS = ['console'];
 /** Files that never ship from the compiled folders. */
 const SKIP_COMPILED = [/\.map$/, /\.d\.ts$/, /\.tsbuildinfo$/, /\.(test|spec)\.[cm]?js$/, /(^|\/)__tests__\//];
 
@@ -153,6 +156,10 @@ function stageApp() {
       if (SKIP_COMPILED.some((re) => re.test(file))) continue;
       copyFile(path.join(from, file), path.join(stageDir, rel, file));
     }
+  }
+
+  for (const rel of STATIC_DIRS) {
+    for (const file of listFiles(path.join(root, rel))) copyFile(path.join(root, rel, file), path.join(stageDir, rel, file));
   }
 
   // azd zips this folder with the .funcignore it finds here; without one it would leave

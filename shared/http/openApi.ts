@@ -102,7 +102,7 @@ function responses(op: Operation): Json {
   if (op.answer) {
     out[op.answer.status] = {
       description: op.answer.description,
-      content: { 'application/json': { schema: schemaOf(op.answer.schema, 'output') } },
+      content: { [op.answer.mediaType ?? 'application/json']: { schema: schemaOf(op.answer.schema, 'output') } },
     };
   }
   for (const [status, types] of [...byStatus].sort(([a], [b]) => a - b)) out[status] = problemResponse(types, status);

@@ -46,8 +46,8 @@ export interface Operation {
   headers?: Record<string, z.ZodType>;
   /** The JSON body, validated with this schema. */
   body?: z.ZodType;
-  /** The 2xx answer, and the problem types each error status can carry. */
-  answer?: { status: number; description: string; schema: z.ZodType };
+  /** The 2xx answer (JSON unless mediaType says otherwise), and the problem types each error status can carry. */
+  answer?: { status: number; description: string; schema: z.ZodType; mediaType?: string };
   problems: readonly ProblemType[];
 }
 
@@ -80,6 +80,9 @@ const operatorProblems = ['forbidden'] as const;
 
 /** The openapi.json route: the document describes itself too, so every route is in it. */
 export const OPEN_API_ROUTE = 'openapi.json';
+
+/** The operations console's page. */
+export const CONSOLE_ROUTE = 'console';
 
 export const OPERATIONS: readonly Operation[] = [
   {
@@ -233,6 +236,16 @@ export const OPERATIONS: readonly Operation[] = [
     anonymous: true,
     summary: 'This document: OpenAPI 3.1, to generate a client from',
     answer: { status: 200, description: 'The OpenAPI document', schema: z.looseObject({ openapi: z.string() }) },
+    problems: [],
+  },
+  {
+    function: 'getConsole',
+    route: CONSOLE_ROUTE,
+    methods: ['GET'],
+    summary: 'The operations console: a page for people, over the /ops routes',
+    description:
+      'Open it with the function key as ?code=; the page sends the same key as x-functions-key on its calls, and the operator name and key it asks for on operator actions.',
+    answer: { status: 200, description: 'The console page', schema: z.string(), mediaType: 'text/html' },
     problems: [],
   },
 ];

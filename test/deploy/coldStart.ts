@@ -121,7 +121,8 @@ export function invoker(app: string, start: ColdStart) {
       });
       const response = (await registration(name).callback(request, context(name))) as Functions.HttpResponseInit;
       const headers = new Headers(response.headers as Record<string, string> | undefined);
-      return { status: response.status ?? 200, contentType: headers.get('content-type'), body: response.jsonBody as any };
+      const text = typeof response.body === 'string' ? response.body : undefined;
+      return { status: response.status ?? 200, contentType: headers.get('content-type'), body: response.jsonBody as any, text };
     },
   };
 }

@@ -31,6 +31,7 @@ const ALLOWED = [
   /^\.funcignore$/,
   /^dist\/functions\//,
   /^dist\/shared\//,
+  /^console\/[^/]+\.(html|js|css)$/,
   /^node_modules\//,
 ];
 
@@ -89,7 +90,7 @@ describe('npm run package', () => {
     expect(zip.read('host.json').toString('utf8')).toBe(readFileSync(join(root, 'host.json'), 'utf8'));
   });
 
-  it('contains nothing but host.json, package.json, its lock file, dist/functions, dist/shared and node_modules', () => {
+  it('contains nothing but host.json, package.json, its lock file, dist/functions, dist/shared, console and node_modules', () => {
     expect(zip.names.filter((n) => !ALLOWED.some((re) => re.test(n)))).toEqual([]);
   });
 
@@ -262,6 +263,13 @@ describe('Azure cold start of the package (worker stand-in: a recording @azure/f
         detail: expect.stringContaining('POSTING_WEBHOOK_SECRET is an unresolved Key Vault reference'),
       }),
     });
+  });
+
+  it("serves the operations console from the package's own console folder", async () => {
+    useAppSettings(runnableHere({ ...siteAppSettings(), POSTING_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET }, inject('azuriteConnectionString')));
+    const page = await invoker(app, coldStart(app)).http('getConsole', { method: 'GET', path: 'console', params: {} });
+    expect(page).toMatchObject({ status: 200, contentType: 'text/html; charset=utf-8' });
+    expect(page.text).toContain(`<script type="module">${zip.read('console/console.js').toString('utf8')}</script>`);
   });
 
   it('with the secret resolved, takes a posting callback end to end', async () => {
