@@ -3,6 +3,7 @@ import type { ListedProposal, ProposalList } from '../contracts/operations';
 import type { ProposalHeader } from '../domain/proposal';
 import { parseProposalPartition } from '../storage/keys';
 import { statePartition, type StateEntry } from '../storage/proposalStates';
+import { inParallel } from '../pipeline/inParallel';
 import type { Runtime } from '../runtime';
 import { pageToken, readPageToken } from './pageTokens';
 
@@ -69,11 +70,26 @@ export interface StateCount {
   oldest: { legalEntity: string; proposalId: string; since: string; reason: string | null } | undefined;
 }
 
-/** How many proposals a state's index holds (stale entries included until a list meets them), and its oldest. */
+/** Entries checked against their proposals for a count; past this many, the rest are counted unchecked. */
+export const CHECKED_PER_COUNT = 500;
+
+/**
+ * How many proposals are in a state, and the oldest of them: the index's
+ * entries, each checked against its header as the lists do (and dropped when
+ * stale), so the count never includes a proposal that has moved on. Beyond
+ * CHECKED_PER_COUNT entries the remainder is counted as the index holds it.
+ */
 export async function countInState(rt: Runtime, status: ProposalStatus, day?: string): Promise<StateCount> {
-  const { count, oldest } = await rt.states.count(statePartition(status, day ?? ''));
-  if (!oldest) return { count, oldest: undefined };
-  const h = await current(rt, status, oldest);
-  const { legalEntity, proposalId } = parseProposalPartition(oldest.proposal);
-  return { count, oldest: h ? { legalEntity, proposalId, since: oldest.since, reason: h.reason } : undefined };
+  const partition = statePartition(status, day ?? '');
+  const { entries, more } = await rt.states.entries(partition, CHECKED_PER_COUNT);
+  const live: { entry: StateEntry; header: ProposalHeader }[] = [];
+  await inParallel(entries, 16, async (e) => {
+    const h = await current(rt, status, e);
+    if (h) live.push({ entry: e, header: h });
+    else await rt.states.drop(partition, e.rowKey);
+  });
+  const oldest = live.reduce<(typeof live)[number] | undefined>((o, x) => (!o || x.entry.since < o.entry.since ? x : o), undefined);
+  if (!oldest) return { count: live.length + more, oldest: undefined };
+  const { legalEntity, proposalId } = parseProposalPartition(oldest.entry.proposal);
+  return { count: live.length + more, oldest: { legalEntity, proposalId, since: oldest.entry.since, reason: oldest.header.reason } };
 }

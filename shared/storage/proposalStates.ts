@@ -74,17 +74,16 @@ export class ProposalStateIndex {
     return { entries, next: first.value.continuationToken };
   }
 
-  /** How many entries a state has, up to `cap` (keys only: the live states are small; Posted counts one day). */
-  async count(partition: string, cap = 10_000): Promise<{ count: number; oldest: StateEntry | undefined }> {
-    let count = 0;
-    let oldest: StateEntry | undefined;
+  /** A state's entries, newest first, up to `cap` (keys only: the live states are small; Posted holds one day). */
+  async entries(partition: string, cap: number): Promise<{ entries: (StateEntry & { rowKey: string })[]; more: number }> {
+    const entries: (StateEntry & { rowKey: string })[] = [];
+    let more = 0;
     const rows = this.table.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${partition}`, select: ['RowKey'] } });
     for await (const row of rows) {
-      count++;
-      oldest = entryOf(row.rowKey!);
-      if (count >= cap) break;
+      if (entries.length < cap) entries.push({ ...entryOf(row.rowKey!), rowKey: row.rowKey! });
+      else if (++more >= 10 * cap) break;
     }
-    return { count, oldest };
+    return { entries, more };
   }
 
   /** Deletes an entry a reader found stale (its proposal is no longer in that state since then). */

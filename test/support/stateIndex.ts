@@ -48,8 +48,10 @@ export async function expectStateListsAgree(rt: Runtime, what = 'state lists'): 
       const key = `${p.legalEntity}/${p.proposalId}`;
       listed.set(key, [...(listed.get(key) ?? []), status]);
     }
-    const { count } = await rt.states.count(statePartition(status, day ?? ''));
-    expect(count, `${what}: the ${status}${day ? ` ${day}` : ''} index holds only what its list shows, once repaired`).toBe(items.length);
+    const { entries, more } = await rt.states.entries(statePartition(status, day ?? ''), 100_000);
+    expect(entries.length + more, `${what}: the ${status}${day ? ` ${day}` : ''} index holds only what its list shows, once repaired`).toBe(
+      items.length,
+    );
   }
   const want = new Map(
     [...truth].map(([pk, h]) => {
