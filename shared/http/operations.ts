@@ -187,11 +187,12 @@ export const OPERATIONS: readonly Operation[] = [
     route: 'ops/messages/retry',
     methods: ['POST'],
     summary: 'Operations (operator): send quarantined or dead-lettered messages again, each at most once',
-    description: 'Up to 50 ids. Each gets its own outcome; a message already retried is refused, saying when and by whom. Audited.',
+    description:
+      'Up to 50 ids. Each gets its own outcome; a message already retried is refused, saying when and by whom. When none is retried the answer is a problem (404 none found, 409 each refused) with the same results. Audited.',
     headers: operatorHeaders,
     body: retryRequestSchema,
     answer: { status: 200, description: 'What became of each message', schema: retryAnswerSchema },
-    problems: ['invalid-request', 'unsupported-media-type', 'payload-too-large', ...operatorProblems],
+    problems: ['invalid-request', 'not-found', 'conflict', 'unsupported-media-type', 'payload-too-large', ...operatorProblems],
   },
   {
     function: 'runImportNow',

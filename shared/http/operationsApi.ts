@@ -20,7 +20,7 @@ import { operatorAction } from './operatorAction';
 import { firstField, problem } from './problem';
 import { parseJson, queryParams, readBodyText } from './request';
 import { describeIssues } from '../contracts/common';
-import { createMessageOperations, PageTokenError, type MessageOperations } from '../operations/messages';
+import { createMessageOperations, PageTokenError, type MessageOperations, type RetryResult } from '../operations/messages';
 
 /**
  * The operations API's handlers (docs/operations.md): each function in
@@ -113,6 +113,18 @@ export async function messagesAnswer(request: HttpRequest): Promise<HttpResponse
   }
 }
 
+/**
+ * Some retried: 200 with each message's outcome. None retried: a problem
+ * (404 when none was found, 409 when each was refused or failed) that says why
+ * for each, with the same per-message results as an extension member.
+ */
+function retryResponse(results: RetryResult[]): HttpResponseInit {
+  if (results.some((r) => r.outcome === 'retried')) return { status: 200, jsonBody: { results } };
+  const detail = results.map((r) => `${r.id} ${r.outcome}: ${r.detail}`).join('; ');
+  const answer = problem(results.every((r) => r.outcome === 'not-found') ? 'not-found' : 'conflict', `ids: ${detail}`, { field: 'ids' });
+  return { ...answer, jsonBody: { ...(answer.jsonBody as object), results } };
+}
+
 /** Retries quarantined or dead-lettered messages, each at most once; the answer says what became of each. */
 export async function retryAnswer(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const body = await readBodyText(request);
@@ -134,7 +146,7 @@ export async function retryAnswer(request: HttpRequest, context: InvocationConte
       : results.every((r) => r.outcome === 'retried')
         ? 'succeeded'
         : 'refused';
-    return { response: { status: 200, jsonBody: { results } }, outcome, detail };
+    return { response: retryResponse(results), outcome, detail };
   });
 }
 

@@ -162,7 +162,9 @@ describe('operations API through the local host: roles, state lists, paging, aud
     const before = (await call('GET', 'ops/audit?pageSize=100')).body.items.length;
     expect((await importNow()).status).toBe(200);
     const retried = await call('POST', 'ops/messages/retry', operator, { ids: ['0123456789abcdef0123456789abcdef'] });
-    expect(retried.status).toBe(200);
+    expect(retried.status).toBe(404);
+    expect(retried.type).toMatch(/application\/problem\+json/);
+    expect(retried.body.field).toBe('ids');
     expect(retried.body.results).toEqual([expect.objectContaining({ id: '0123456789abcdef0123456789abcdef', outcome: 'not-found' })]);
     const audit = (await call('GET', 'ops/audit?pageSize=100')).body.items as any[];
     expect(audit).toHaveLength(before + 2);
