@@ -13,7 +13,30 @@ describe('npm run bench (tiny scale)', () => {
     const results = await runBench({ scale: 'tiny' });
 
     const ids = results.rows.map((r) => r.id);
-    for (const id of ['1', '2', '3', '4', '5', '6', '6b', '7a', '7b', '7c']) expect(ids, `row ${id}`).toContain(id);
+    for (const id of [
+      '1',
+      '1f',
+      '1m',
+      '2',
+      '2t',
+      '3',
+      '3f',
+      '3m',
+      '4',
+      '4f',
+      '4m',
+      '5',
+      '6',
+      '6b',
+      '6c',
+      '7a',
+      '7b',
+      '7c',
+      '8a',
+      '8b',
+      '8c',
+    ])
+      expect(ids, `row ${id}`).toContain(id);
     for (const r of results.rows) {
       expect(r, r.id).toHaveProperty('figure');
       expect(r, r.id).toHaveProperty('baseline');
@@ -33,6 +56,10 @@ describe('npm run bench (tiny scale)', () => {
     // Storage requests are exact, whatever the scale: two per first delivery of a header or an actual.
     expect(results.rows.find((r) => r.id === '7a')!.figure).toBe(2);
     expect(results.rows.find((r) => r.id === '7b')!.figure).toBe(2);
+    // The import reads nothing of the history: exactly as many storage requests with it as without.
+    expect(results.rows.find((r) => r.id === '2')!.met).toBe(true);
+    // The very large invoice went through whole (bench/large.ts checks every line and update) and was measured.
+    expect(results.rows.find((r) => r.id === '8c')!.details).toMatchObject({ sendWithAnswerMaxLines: 1_000 });
 
     expect(JSON.parse(JSON.stringify(results))).toEqual(results); // what bench/results.json holds
     const table = markdownTable(results);
