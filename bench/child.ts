@@ -6,7 +6,9 @@
  *           the import's memory alone (not the seeding's, not Azurite's);
  *   host    runs the local host (host/localHost.ts) for measurement 6;
  *   bare    runs a bare Node HTTP server doing one table read per request,
- *           measurement 6's baseline.
+ *           measurement 6's baseline;
+ *   large   takes one very large invoice end to end (bench/large.ts) and
+ *           reports its RSS, so measurement 8 sees that invoice's memory alone.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +16,7 @@ import { TableClient } from '@azure/data-tables';
 import { readSettings } from '../shared/config';
 import { importFromStaging } from '../shared/pipeline/importFromStaging';
 import { createRuntime } from '../shared/runtime';
+import { largeInvoiceEndToEnd, ServiceBusStandIn, type LargeInvoiceResult } from './large';
 import { benchEnvironment, RequestCounter, silentLog } from './support';
 
 export type ChildMessage =
@@ -29,6 +32,16 @@ export type ChildMessage =
       requests: Record<string, number>;
       entitiesRead: Record<string, number>;
     }
+  | {
+      kind: 'large';
+      rssBefore: number;
+      peakRss: number;
+      heapBefore: number;
+      peakHeap: number;
+      result: LargeInvoiceResult;
+      requests: Record<string, number>;
+      entityOperations: number;
+    }
   | { kind: 'listening'; port: number }
   | { kind: 'error'; message: string };
 
@@ -40,11 +53,8 @@ const env = (name: string): string => {
   return v;
 };
 
-async function memory(): Promise<void> {
-  const counter = new RequestCounter();
-  const settings = readSettings(benchEnvironment(env('BENCH_CONNECTION'), env('BENCH_PREFIX')));
-  const rt = await createRuntime(settings, { storage: { additionalPolicies: [{ policy: counter.policy(), position: 'perCall' }] } });
-  counter.reset();
+/** RSS and heap before, and their peaks sampled every 5 ms until `stop`. */
+async function memorySampler() {
   gc();
   await new Promise((r) => setTimeout(r, 100));
   gc();
@@ -57,17 +67,50 @@ async function memory(): Promise<void> {
     peakHeap = Math.max(peakHeap, m.heapUsed);
   };
   const timer = setInterval(sample, 5);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      sample();
+      return { rssBefore: before.rss, heapBefore: before.heapUsed, peakRss, peakHeap };
+    },
+  };
+}
+
+async function large(): Promise<void> {
+  const counter = new RequestCounter();
+  const sender = new ServiceBusStandIn();
+  const settings = readSettings(benchEnvironment(env('BENCH_CONNECTION'), env('BENCH_PREFIX')));
+  const rt = await createRuntime(settings, {
+    sender,
+    storage: { additionalPolicies: [{ policy: counter.policy(), position: 'perCall' }] },
+  });
+  counter.reset();
+  const sampler = await memorySampler();
+  const result = await largeInvoiceEndToEnd(rt, sender, Number(env('BENCH_LINES')), {
+    run: env('BENCH_RUN'),
+    concurrency: Number(env('BENCH_CONCURRENCY')),
+  });
+  await send({
+    kind: 'large',
+    ...sampler.stop(),
+    result,
+    requests: counter.snapshot(settings.TABLE_PREFIX),
+    entityOperations: counter.entityOperations,
+  });
+}
+
+async function memory(): Promise<void> {
+  const counter = new RequestCounter();
+  const settings = readSettings(benchEnvironment(env('BENCH_CONNECTION'), env('BENCH_PREFIX')));
+  const rt = await createRuntime(settings, { storage: { additionalPolicies: [{ policy: counter.policy(), position: 'perCall' }] } });
+  counter.reset();
+  const sampler = await memorySampler();
   const start = process.hrtime.bigint();
   const summary = await importFromStaging(rt, silentLog, { concurrency: Number(env('BENCH_CONCURRENCY')) });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  clearInterval(timer);
-  sample();
   await send({
     kind: 'memory',
-    rssBefore: before.rss,
-    heapBefore: before.heapUsed,
-    peakRss,
-    peakHeap,
+    ...sampler.stop(),
     maxRss: process.resourceUsage().maxRSS * 1024,
     seconds,
     summary,
@@ -121,11 +164,11 @@ async function bare(): Promise<void> {
   await send({ kind: 'listening', port: (server.address() as AddressInfo).port });
 }
 
-const modes: Record<string, () => Promise<void>> = { memory, host, bare };
+const modes: Record<string, () => Promise<void>> = { memory, host, bare, large };
 const mode = process.env.BENCH_CHILD ?? '';
 (modes[mode] ?? (() => Promise.reject(new Error(`unknown BENCH_CHILD "${mode}"`))))().then(
   () => {
-    if (mode === 'memory') process.exit(0);
+    if (mode === 'memory' || mode === 'large') process.exit(0);
   },
   async (e: unknown) => {
     await send({ kind: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });

@@ -191,17 +191,25 @@ export async function importThroughput(ctx: BenchContext): Promise<ImportThrough
         name: `import throughput: ${actuals.toLocaleString('en')} staged actuals over ${count.toLocaleString('en')} proposals of ${lines} lines, all effects committed`,
         unit: 'actuals/s',
         figures,
-        baselines,
-        baselineName: `raw entity group transactions, one per proposal, ${lines} line entities each, ${scale.importConcurrency} at once`,
-        target: target.ratioAtLeast(0.5),
+        baselines: floors,
+        baselineName: 'the same effects committed with raw SDK calls in the same run (row 1f)',
+        target: target.ratioAtLeast(0.9),
         details: {
           concurrency: scale.importConcurrency,
           azuriteCpuMsPerProposal: { product: medianOf(azuriteMsPerProposal.product), baseline: medianOf(azuriteMsPerProposal.baseline) },
           azuriteCpuRatio: cpuRatio(medianOf(azuriteMsPerProposal.baseline), medianOf(azuriteMsPerProposal.product)),
           benchCpuMsPerProposal: { product: medianOf(benchMsPerProposal.product), baseline: medianOf(benchMsPerProposal.baseline) },
-          productToRawEffects: floors.length && figures.length ? round(median(figures) / median(floors), 2) : null,
           ...breakdown,
         },
+      }),
+      row({
+        id: '1m',
+        name: 'import throughput (row 1) against the minimal baseline: raw line rows only',
+        unit: 'actuals/s',
+        figures,
+        baselines,
+        baselineName: `raw entity group transactions, one per proposal, ${lines} line entities each, ${scale.importConcurrency} at once`,
+        target: target.reported('reported: the baseline writes a third of the rows and deletes none'),
       }),
       row({
         id: '1f',
@@ -224,7 +232,7 @@ export async function importThroughput(ctx: BenchContext): Promise<ImportThrough
 }
 
 /** Measurement 2: the same 1,000 pending actuals imported with and without 50,000 processed actuals behind them. */
-export async function importAgainstHistory(ctx: BenchContext): Promise<BenchRow> {
+export async function importAgainstHistory(ctx: BenchContext): Promise<BenchRow[]> {
   const { scale } = ctx;
   const lines = scale.linesPerProposal;
   const pending = scale.m2PendingProposals;
@@ -274,22 +282,36 @@ export async function importAgainstHistory(ctx: BenchContext): Promise<BenchRow>
   const med = (xs: number[]) => (xs.length ? median(xs) : null);
   const rawRatio =
     med(rawSeconds.withHistory) !== null && med(rawSeconds.without) ? med(rawSeconds.withHistory)! / med(rawSeconds.without)! : null;
-  return row({
-    id: '2',
-    name: `import cost against history: ${(pending * lines).toLocaleString('en')} pending actuals with ${historyActuals.toLocaleString('en')} processed behind them`,
-    unit: 's',
-    figures: withHistory,
-    baselines: without,
-    baselineName: `the same ${(pending * lines).toLocaleString('en')} with no history`,
-    target: target.ratioAtMost(1.25),
-    details: {
-      history: `${scale.m2HistoryProposals.toLocaleString('en')} proposals already imported: header LinesCreated, held marker and ${lines} line rows each (${(scale.m2HistoryProposals * (lines + 2)).toLocaleString('en')} rows in the proposals table); their staged rows are gone, as the import leaves them`,
-      storageRequests: { withHistory: med(requests.withHistory), without: med(requests.without) },
-      azuriteCpuMs: { withHistory: round(med(azuriteMs.withHistory), 1), without: round(med(azuriteMs.without), 1) },
-      azuriteCpuRatio: cpuRatio(med(azuriteMs.withHistory), med(azuriteMs.without)),
-      azuriteRawWriteRatio: round(rawRatio, 2),
-      azuriteRawWriteNote:
-        'raw transactions writing the same line rows into the history table vs an empty table: Azurite keeps each table in one LokiJS collection whose indexes cost more per write as the table grows; Azure Table Storage does not',
-    },
-  });
+  const name = `import against history: ${(pending * lines).toLocaleString('en')} pending actuals with ${historyActuals.toLocaleString('en')} processed behind them`;
+  const baselineName = `the same ${(pending * lines).toLocaleString('en')} with no history`;
+  return [
+    row({
+      id: '2',
+      name: `${name}: storage requests`,
+      unit: 'requests',
+      figures: requests.withHistory,
+      baselines: requests.without,
+      baselineName,
+      target: target.ratioExactly(1, '= baseline (exact): the import reads nothing of the history'),
+      details: { perRepetition: requests },
+    }),
+    row({
+      id: '2t',
+      name: `${name}: time`,
+      unit: 's',
+      figures: withHistory,
+      baselines: without,
+      baselineName,
+      target: target.reported('reported: Azurite writes slow down as a table grows, Azure Table Storage does not'),
+      details: {
+        history: `${scale.m2HistoryProposals.toLocaleString('en')} proposals already imported: header LinesCreated, held marker and ${lines} line rows each (${(scale.m2HistoryProposals * (lines + 2)).toLocaleString('en')} rows in the proposals table); their staged rows are gone, as the import leaves them`,
+        storageRequests: { withHistory: med(requests.withHistory), without: med(requests.without) },
+        azuriteCpuMs: { withHistory: round(med(azuriteMs.withHistory), 1), without: round(med(azuriteMs.without), 1) },
+        azuriteCpuRatio: cpuRatio(med(azuriteMs.withHistory), med(azuriteMs.without)),
+        azuriteRawWriteRatio: round(rawRatio, 2),
+        azuriteRawWriteNote:
+          'raw transactions writing the same line rows into the history table vs an empty table: Azurite keeps each table in one LokiJS collection whose indexes cost more per write as the table grows; Azure Table Storage does not',
+      },
+    }),
+  ];
 }

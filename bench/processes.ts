@@ -10,7 +10,7 @@ export interface Child {
 }
 
 /** Starts bench/child.ts in its own Node process (TypeScript through tsx, with --expose-gc). */
-export function startChild(mode: 'memory' | 'host' | 'bare', env: Record<string, string>): Child {
+export function startChild(mode: 'memory' | 'host' | 'bare' | 'large', env: Record<string, string>): Child {
   const child = fork(join(__dirname, 'child.ts'), [], {
     execArgv: [
       '--expose-gc',

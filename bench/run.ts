@@ -2,6 +2,7 @@
  * npm run bench — issue 7's measurements in one run against an in-memory
  * Azurite of its own; prints the table and writes bench/results.json.
  *
+ *   npm run bench -- --quick           the same without the 50,000-line invoice (BENCH_SCALE=quick)
  *   BENCH_SCALE=tiny npm run bench     every code path in seconds (figures meaningless)
  *   BENCH_OUT=path.json                write the results somewhere else
  *   BENCH_ONLY=1,2                     only these measurements (while working on one)
@@ -17,7 +18,11 @@ async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY?.split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  const results = await runBench({ scale: process.env.BENCH_SCALE, log: (line) => console.error(line), ...(only ? { only } : {}) });
+  const results = await runBench({
+    scale: process.argv.includes('--quick') ? 'quick' : process.env.BENCH_SCALE,
+    log: (line) => console.error(line),
+    ...(only ? { only } : {}),
+  });
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(markdownTable(results));
   console.log();

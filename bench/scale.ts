@@ -1,10 +1,11 @@
 /**
- * How much work each measurement does. `full` is issue 7's shapes; `tiny`
- * exercises every code path in seconds (test/bench.test.ts) and its figures
- * mean nothing.
+ * How much work each measurement does. `full` is issue 7's shapes; `quick`
+ * (`npm run bench -- --quick`) is the same without the 50,000-line invoice,
+ * a few minutes shorter; `tiny` exercises every code path in seconds
+ * (test/bench.test.ts) and its figures mean nothing.
  */
 export interface Scale {
-  name: 'full' | 'tiny';
+  name: 'full' | 'quick' | 'tiny';
   /** Repetitions per figure (the median is reported). */
   repetitions: number;
   linesPerProposal: number;
@@ -28,27 +29,39 @@ export interface Scale {
   /** Seconds of load per repetition of measurement 6. */
   httpSeconds: number;
   httpProposals: number;
+  /** New postings per repetition of row 6c (each proposal is posted once). */
+  httpFreshPostings: number;
   m7Deliveries: number;
+  /** Lines of the very large invoice taken end to end (measurement 8). */
+  largeLines: number;
+  /** Lines of the even larger one (full scale only: minutes of Azurite). */
+  hugeLines: number | null;
 }
 
+const full: Scale = {
+  name: 'full',
+  repetitions: 3,
+  linesPerProposal: 10,
+  importConcurrency: 16,
+  m1Proposals: 2_000,
+  m2HistoryProposals: 5_000,
+  m2PendingProposals: 100,
+  syncDeliveries: 3_000,
+  syncConcurrency: 16,
+  m5Proposals: 10_000,
+  m5Repetitions: 1,
+  httpConnections: 32,
+  httpSeconds: 8,
+  httpProposals: 64,
+  httpFreshPostings: 1_000,
+  m7Deliveries: 200,
+  largeLines: 10_000,
+  hugeLines: 50_000,
+};
+
 export const SCALES: Record<Scale['name'], Scale> = {
-  full: {
-    name: 'full',
-    repetitions: 3,
-    linesPerProposal: 10,
-    importConcurrency: 16,
-    m1Proposals: 2_000,
-    m2HistoryProposals: 5_000,
-    m2PendingProposals: 100,
-    syncDeliveries: 3_000,
-    syncConcurrency: 16,
-    m5Proposals: 10_000,
-    m5Repetitions: 1,
-    httpConnections: 32,
-    httpSeconds: 8,
-    httpProposals: 64,
-    m7Deliveries: 200,
-  },
+  full,
+  quick: { ...full, name: 'quick', hugeLines: null },
   tiny: {
     name: 'tiny',
     repetitions: 3,
@@ -64,12 +77,15 @@ export const SCALES: Record<Scale['name'], Scale> = {
     httpConnections: 4,
     httpSeconds: 1,
     httpProposals: 2,
+    httpFreshPostings: 12,
     m7Deliveries: 10,
+    largeLines: 1_001,
+    hugeLines: null,
   },
 };
 
 export function scaleFrom(name: string | undefined): Scale {
   const key = (name ?? 'full').toLowerCase();
-  if (key !== 'full' && key !== 'tiny') throw new Error(`BENCH_SCALE must be "full" or "tiny", not "${name}"`);
+  if (key !== 'full' && key !== 'quick' && key !== 'tiny') throw new Error(`BENCH_SCALE must be "full", "quick" or "tiny", not "${name}"`);
   return SCALES[key];
 }

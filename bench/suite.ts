@@ -4,6 +4,7 @@ import type { BenchContext } from './context';
 import { syncThroughput } from './delivering';
 import { postingCallbacks } from './http';
 import { importAgainstHistory, importThroughput } from './importing';
+import { largeInvoices } from './large';
 import { importMemory } from './memory';
 import { operationCounts } from './operations';
 import { scaleFrom, type Scale } from './scale';
@@ -15,7 +16,7 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** An Azurite to use instead of starting one (it is then not stopped). */
   azurite?: BenchAzurite;
-  /** Only these measurements ("1", "2", "3", "5", "6", "7"; 3 includes 4), for working on one of them. */
+  /** Only these measurements ("1", "2", "3", "5", "6", "7", "8"; 3 includes 4), for working on one of them. */
   only?: readonly string[];
 }
 
@@ -43,12 +44,13 @@ export async function runBench(options: RunOptions = {}): Promise<BenchResults> 
     try {
       const m1 = wanted('1') || wanted('7') ? await step('1 import throughput', () => importThroughput(ctx)) : undefined;
       if (m1 && wanted('1')) rows.push(...m1.rows);
-      if (wanted('2')) rows.push(await step('2 import against history', () => importAgainstHistory(ctx)));
+      if (wanted('2')) rows.push(...(await step('2 import against history', () => importAgainstHistory(ctx))));
       if (wanted('3') || wanted('4')) rows.push(...(await step('3+4 sync throughput', () => syncThroughput(ctx))));
       if (wanted('5')) rows.push(await step('5 import memory', () => importMemory(ctx)));
       if (wanted('6')) rows.push(...(await step('6 posting callbacks over HTTP', () => postingCallbacks(ctx))));
       if (wanted('7'))
         rows.push(...(await step('7 storage requests per unit', () => operationCounts(ctx, m1!.requestsPerActual, m1!.perActual))));
+      if (wanted('8')) rows.push(...(await step('8 very large invoices', () => largeInvoices(ctx))));
     } finally {
       if (!options.azurite) await azurite.stop();
     }

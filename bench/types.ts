@@ -23,7 +23,7 @@ export interface Target {
   text: string;
   /** What the target compares: the ratio to the baseline, or the figure itself. */
   on: 'ratio' | 'figure' | 'none';
-  op: '>=' | '<=' | null;
+  op: '>=' | '<=' | '=' | null;
   value: number | null;
 }
 
@@ -38,6 +38,8 @@ export interface BenchResults {
 export const target = {
   ratioAtLeast: (value: number, text = `≥ ${value} of baseline`): Target => ({ text, on: 'ratio', op: '>=', value }),
   ratioAtMost: (value: number, text = `≤ ${value}× baseline`): Target => ({ text, on: 'ratio', op: '<=', value }),
+  /** Exactly the baseline (counts, not timings). */
+  ratioExactly: (value: number, text: string): Target => ({ text, on: 'ratio', op: '=', value }),
   figureAtMost: (value: number, text: string): Target => ({ text, on: 'figure', op: '<=', value }),
   reported: (text = 'reported'): Target => ({ text, on: 'none', op: null, value: null }),
 };
@@ -46,5 +48,5 @@ export function judge(t: Target, figure: number | null, ratio: number | null): b
   if (t.on === 'none' || t.op === null || t.value === null) return null;
   const v = t.on === 'ratio' ? ratio : figure;
   if (v === null || !Number.isFinite(v)) return null;
-  return t.op === '>=' ? v >= t.value : v <= t.value;
+  return t.op === '=' ? v === t.value : t.op === '>=' ? v >= t.value : v <= t.value;
 }

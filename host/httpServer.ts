@@ -7,7 +7,7 @@ import type { Invocations } from './invocation';
 import { resolve, routeTable } from './routes';
 
 /** Largest request the local host reads (the Azure front end allows 100 MB; the functions enforce their own limits). */
-const MAX_REQUEST_BYTES = 8 * 1024 * 1024;
+const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 
 export interface AdminApi {
   /** Runs a non-HTTP function with this input, as `POST /admin/functions/{name}` does. */

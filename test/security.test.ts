@@ -3,6 +3,7 @@ import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import recordPosting from '../functions/recordPosting';
 import { checkPostingSecrets, readSettings } from '../shared/config';
 import { PROBLEM_BASE } from '../shared/http/problem';
+import { MAX_BODY_BYTES } from '../shared/http/request';
 import { createRuntime, useRuntime } from '../shared/runtime';
 import { httpRequest, proposalWithActuals, serviceBusContext } from './support/builders';
 import { adminCall, spawnHost, until, type HostProcess } from './support/hostProcess';
@@ -92,8 +93,8 @@ describe('posting callbacks over HTTP: only Finance can post, once', () => {
     expect(outbound.filter((m) => m.body.voucher === 'VOU-REPLAY')).toHaveLength(1);
   });
 
-  it('answers 413 over 1 MiB, 415 for a non-JSON body and 405 for a proposal delete', async () => {
-    const huge = JSON.stringify({ ...postingFor(p.actuals), padding: 'x'.repeat(1024 * 1024) });
+  it('answers 413 over the body limit, 415 for a non-JSON body and 405 for a proposal delete', async () => {
+    const huge = JSON.stringify({ ...postingFor(p.actuals), padding: 'x'.repeat(MAX_BODY_BYTES) });
     expectProblem(await send(huge, signedHeaders(huge)), 413, 'body');
     expectProblem(await send('voucher=1', { ...signedHeaders('voucher=1'), 'content-type': 'text/plain' }), 415, 'content-type');
     const del = await fetch(`${host.url}/api/invoice-proposals/usmf/SEC-1`, { method: 'DELETE' });

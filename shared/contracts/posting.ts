@@ -2,12 +2,13 @@ import { z } from 'zod';
 import { currency, identifier, isoDate, money, nullsAsAbsent, rowId } from './common';
 
 /**
- * The most lines one proposal can have: a posting callback names every line,
- * and 10,000 of them fit the callback's 1 MiB body limit with room to spare.
- * The invoice contract refuses a larger transactionCount, so no proposal can
- * build lines it could never post.
+ * The most lines one proposal can have: five times what dual-write's real-time
+ * sync takes per invoice (docs/capacity.md, "Very large invoices"). A posting
+ * callback names every line, and 50,000 of the longest lines still fit its body
+ * limit (shared/http/request.ts). The invoice contract refuses a larger
+ * transactionCount, so no proposal can build lines it could never post.
  */
-export const MAX_LINES = 10_000;
+export const MAX_LINES = 50_000;
 
 /** Posting callback from Finance, docs/design.md#posting-callback. */
 export const postingLineSchema = z.object({

@@ -3,7 +3,8 @@ import { type z } from 'zod';
 import { describeIssues } from '../contracts/common';
 import { firstField, problem } from './problem';
 
-export const MAX_BODY_BYTES = 1024 * 1024;
+/** A posting callback of MAX_LINES lines with 100-character actual ids (≈ 200 bytes a line) fits; Azure Functions takes up to 100 MB. */
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 export type Read<T> = { ok: true; value: T } | { ok: false; response: HttpResponseInit };
 

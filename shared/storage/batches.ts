@@ -10,6 +10,9 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+/** Transactions of one commit in flight at once (the rows between the first batch and the commit). */
+export const COMMIT_CONCURRENCY = 4;
+
 /**
  * Writes `rows` and then `commit` into one partition. Up to 100 operations go
  * in a single atomic transaction. Beyond that the rows go first, in batches,
@@ -18,6 +21,12 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
  * again, so a crash between batches leaves nothing half-visible and a re-run
  * simply finishes the job. See docs/storage.md. Without a `commit`, the rows
  * are written in batches and each must guard itself (create, or its ETag).
+ *
+ * The first batch goes alone (it carries the import's guard, the held marker
+ * created, so a wrong assumption fails before anything else is written), the
+ * batches between it and the commit go `COMMIT_CONCURRENCY` at once (none is
+ * visible before the commit, so their order does not matter), and the commit
+ * goes last, only once every other batch is written.
  */
 export async function commitToPartition(
   table: TableClient,
@@ -29,10 +38,26 @@ export async function commitToPartition(
   const last = batches.at(-1);
   if (commit && last && last.length < MAX_BATCH) last.push(commit);
   else if (commit) batches.push([commit]);
-  for (const [i, batch] of batches.entries()) {
+  const submit = async (i: number) => {
     await onBatch?.(i, batches.length);
-    await table.submitTransaction(batch);
-  }
+    await table.submitTransaction(batches[i]!);
+  };
+  if (batches.length === 0) return;
+  await submit(0);
+  const middle = Array.from({ length: Math.max(0, batches.length - 2) }, (_, i) => i + 1);
+  let failed: unknown;
+  const lane = async () => {
+    for (let i = middle.shift(); i !== undefined && failed === undefined; i = middle.shift()) {
+      try {
+        await submit(i);
+      } catch (e) {
+        failed ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: COMMIT_CONCURRENCY }, lane));
+  if (failed !== undefined) throw failed;
+  if (batches.length > 1) await submit(batches.length - 1);
 }
 
 /**

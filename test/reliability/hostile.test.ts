@@ -17,6 +17,8 @@ import syncActuals from '../../functions/syncActuals';
 import syncInvoiceProposal from '../../functions/syncInvoiceProposal';
 import type { Actual } from '../../shared/contracts/actual';
 import type { ConfirmedInvoice } from '../../shared/contracts/invoiceProposal';
+import { MAX_LINES } from '../../shared/contracts/posting';
+import { MAX_BODY_BYTES } from '../../shared/http/request';
 import { formatMoney, sumMoney } from '../../shared/contracts/money';
 import { importFromStaging } from '../../shared/pipeline/importFromStaging';
 import { readActual, readProposal } from '../../shared/pipeline/readModels';
@@ -313,7 +315,7 @@ const headerCases: MessageCase[] = [
     body: text(header({ detailAmount: '10.00', totalTax: '1.00', totalAmount: '11.01' })),
     expect: { quarantined: 'totalAmount' },
   },
-  ...[-1, 0, 1.5, 10_001, 100_001, '3'].map((transactionCount) => ({
+  ...[-1, 0, 1.5, MAX_LINES + 1, 100_001, '3'].map((transactionCount) => ({
     name: `transactionCount ${JSON.stringify(transactionCount)}`,
     body: text(header({ transactionCount })),
     expect: { quarantined: 'transactionCount' },
@@ -531,8 +533,8 @@ const httpCases: HttpCase[] = [
     field: 'accountingCurrency',
   },
   {
-    name: '10,001 lines',
-    body: () => withLines(Array.from({ length: 10_001 }, (_, i) => ({ ...line0(), actualId: `x${i}` }))),
+    name: `${MAX_LINES + 1} lines`,
+    body: () => withLines(Array.from({ length: MAX_LINES + 1 }, (_, i) => ({ ...line0(), actualId: `x${i}` }))),
     status: 400,
     field: 'lines',
   },
@@ -542,7 +544,12 @@ const httpCases: HttpCase[] = [
     status: 400,
     field: 'customerInvoiceId',
   },
-  { name: 'a body over 1 MiB', body: () => JSON.stringify({ ...good(), padding: 'x'.repeat(1100 * KB) }), status: 413, field: 'body' },
+  {
+    name: `a body over ${MAX_BODY_BYTES / KB / KB} MiB`,
+    body: () => JSON.stringify({ ...good(), padding: 'x'.repeat(MAX_BODY_BYTES + 100 * KB) }),
+    status: 413,
+    field: 'body',
+  },
   {
     name: 'an actual that is not a line of the proposal',
     body: () => withLines([...good().lines, { ...line0(), actualId: `' or true or '` }]),
