@@ -3,6 +3,7 @@ import getActual from '../functions/getActual';
 import getInvoiceProposal from '../functions/getInvoiceProposal';
 import getOpenApi from '../functions/getOpenApi';
 import importFromStaging from '../functions/importFromStaging';
+import importProposal from '../functions/importProposal';
 import recordPosting from '../functions/recordPosting';
 import rejectProposalWrites from '../functions/rejectProposalWrites';
 import syncActuals from '../functions/syncActuals';
@@ -18,6 +19,7 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   syncInvoiceProposal,
   syncActuals,
   importFromStaging,
+  importProposal,
   dispatchAccountingUpdates,
   writeBackAccounting,
   recordPosting,

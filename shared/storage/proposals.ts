@@ -14,6 +14,7 @@ import {
   headerRow,
   heldEntity,
   heldOrDeparted,
+  heldRow,
   isHeaderRow,
   json,
   lineEntity,
@@ -84,6 +85,11 @@ export class ProposalStore {
   async header(pk: string): Promise<Stored<ProposalHeader> | undefined> {
     const row = await this.row(pk, headerRow(pk));
     return row && { value: json(row), etag: row.etag };
+  }
+
+  /** Whether the partition holds any actual (its held marker exists): one point read. */
+  async holdsActuals(pk: string): Promise<boolean> {
+    return (await this.row(pk, heldRow(pk))) !== undefined;
   }
 
   /** Creates the header; returns the ETag of the write (undefined if the service sent none). */
