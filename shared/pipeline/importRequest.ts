@@ -5,7 +5,7 @@ import type { ProposalHeader } from '../domain/proposal';
 import { importRequestMessage } from '../messaging/importRequests';
 import type { StagedGroup } from '../storage/staging';
 import type { Logger, Runtime } from '../runtime';
-import { importStagedProposal } from './importFromStaging';
+import { importStagedProposal, type ImportOptions } from './importFromStaging';
 import { parseDelivery, type Delivery, type Outcome } from './inbound';
 
 /**
@@ -57,12 +57,12 @@ async function due(rt: Runtime, group: StagedGroup): Promise<boolean> {
  * importProposal: one import request. A proposal still waiting for actuals is left exactly as it was, a
  * request for one already imported finds nothing staged: both complete at the cost of one query.
  */
-export async function importRequested(rt: Runtime, d: Delivery, log: Logger): Promise<Outcome> {
+export async function importRequested(rt: Runtime, d: Delivery, log: Logger, options: ImportOptions = {}): Promise<Outcome> {
   const parsed = await parseDelivery(rt, d, importRequestSchema, log);
   if (!parsed.ok) return parsed.outcome;
   const { legalEntity, proposalId } = parsed.value;
   const name = `proposal ${legalEntity}/${proposalId}`;
-  const outcome = await importStagedProposal(rt, legalEntity, proposalId, log, { due: (group) => due(rt, group) });
+  const outcome = await importStagedProposal(rt, legalEntity, proposalId, log, { ...options, due: (group) => due(rt, group) });
   if (outcome === 'NothingStaged') return { kind: 'duplicate', detail: `${name}: nothing staged, already imported` };
   if (outcome === 'NotDue') return { kind: 'ignored', detail: `${name}: still waiting for actuals or its header; nothing changed` };
   return { kind: 'applied', detail: `${name}: ${outcome}` };
