@@ -29,6 +29,9 @@ export interface Scale {
   httpSeconds: number;
   httpProposals: number;
   m7Deliveries: number;
+  /** Invoices whose last-message-to-lines latency measurement 8 takes, and how many are delivered at once. */
+  latencyInvoices: number;
+  latencyConcurrency: number;
 }
 
 export const SCALES: Record<Scale['name'], Scale> = {
@@ -48,6 +51,8 @@ export const SCALES: Record<Scale['name'], Scale> = {
     httpSeconds: 8,
     httpProposals: 64,
     m7Deliveries: 200,
+    latencyInvoices: 50,
+    latencyConcurrency: 5,
   },
   tiny: {
     name: 'tiny',
@@ -65,6 +70,8 @@ export const SCALES: Record<Scale['name'], Scale> = {
     httpSeconds: 1,
     httpProposals: 2,
     m7Deliveries: 10,
+    latencyInvoices: 3,
+    latencyConcurrency: 3,
   },
 };
 

@@ -4,6 +4,7 @@ import type { BenchContext } from './context';
 import { syncThroughput } from './delivering';
 import { postingCallbacks } from './http';
 import { importAgainstHistory, importThroughput } from './importing';
+import { lastMessageLatency } from './latency';
 import { importMemory } from './memory';
 import { operationCounts } from './operations';
 import { scaleFrom, type Scale } from './scale';
@@ -15,7 +16,7 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** An Azurite to use instead of starting one (it is then not stopped). */
   azurite?: BenchAzurite;
-  /** Only these measurements ("1", "2", "3", "5", "6", "7"; 3 includes 4), for working on one of them. */
+  /** Only these measurements ("1", "2", "3", "5", "6", "7", "8"; 3 includes 4), for working on one of them. */
   only?: readonly string[];
 }
 
@@ -49,6 +50,7 @@ export async function runBench(options: RunOptions = {}): Promise<BenchResults> 
       if (wanted('6')) rows.push(...(await step('6 posting callbacks over HTTP', () => postingCallbacks(ctx))));
       if (wanted('7'))
         rows.push(...(await step('7 storage requests per unit', () => operationCounts(ctx, m1!.requestsPerActual, m1!.perActual))));
+      if (wanted('8')) rows.push(...(await step('8 last message to lines', () => lastMessageLatency(ctx))));
     } finally {
       if (!options.azurite) await azurite.stop();
     }

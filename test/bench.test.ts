@@ -13,7 +13,7 @@ describe('npm run bench (tiny scale)', () => {
     const results = await runBench({ scale: 'tiny' });
 
     const ids = results.rows.map((r) => r.id);
-    for (const id of ['1', '2', '3', '4', '5', '6', '6b', '7a', '7b', '7c']) expect(ids, `row ${id}`).toContain(id);
+    for (const id of ['1', '2', '3', '4', '5', '6', '6b', '7a', '7b', '7c', '8a', '8b']) expect(ids, `row ${id}`).toContain(id);
     for (const r of results.rows) {
       expect(r, r.id).toHaveProperty('figure');
       expect(r, r.id).toHaveProperty('baseline');
