@@ -73,7 +73,7 @@ const TIME_LIMIT_MS = 210_000 * SCALE;
  * fewer batches, in lanes of their own, and none over 100 lines (a request after every one of 250 deliveries
  * reads the proposal's staged rows each time; the crash and fault tests take the fast path over 100 lines).
  */
-const FAST_RUNS = 40 * SCALE;
+const FAST_RUNS = 25 * SCALE;
 const FAST_LANES = 2;
 
 /* ---------------------------------------------------------------- the generated batch */
