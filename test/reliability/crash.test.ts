@@ -74,7 +74,7 @@ interface Kill {
  * kinds of kill point, on the big proposal), to keep the suite's time.
  */
 type ImportPath = 'scheduled' | 'fast path';
-const MIN_FAST_KILLS = 6 * Math.max(1, Number(process.env.RELIABILITY_RUNS ?? '1') || 1);
+const MIN_FAST_KILLS = 4 * Math.max(1, Number(process.env.RELIABILITY_RUNS ?? '1') || 1);
 
 describe.each<ImportPath>(['scheduled', 'fast path'])('crash safety: %s import processes killed with SIGKILL at random points', (path) => {
   const minKills = path === 'scheduled' ? MIN_KILLS : MIN_FAST_KILLS;
