@@ -36,6 +36,9 @@ export interface Scale {
   largeLines: number;
   /** Lines of the even larger one (full scale only: minutes of Azurite). */
   hugeLines: number | null;
+  /** Invoices whose last-message-to-lines latency measurement 8 takes, and how many are delivered at once. */
+  latencyInvoices: number;
+  latencyConcurrency: number;
 }
 
 const full: Scale = {
@@ -57,6 +60,8 @@ const full: Scale = {
   m7Deliveries: 200,
   largeLines: 10_000,
   hugeLines: 50_000,
+  latencyInvoices: 50,
+  latencyConcurrency: 5,
 };
 
 export const SCALES: Record<Scale['name'], Scale> = {
@@ -81,6 +86,8 @@ export const SCALES: Record<Scale['name'], Scale> = {
     m7Deliveries: 10,
     largeLines: 1_001,
     hugeLines: null,
+    latencyInvoices: 3,
+    latencyConcurrency: 3,
   },
 };
 

@@ -5,6 +5,7 @@ import { syncThroughput } from './delivering';
 import { postingCallbacks } from './http';
 import { importAgainstHistory, importThroughput } from './importing';
 import { largeInvoices } from './large';
+import { lastMessageLatency } from './latency';
 import { importMemory } from './memory';
 import { operationCounts } from './operations';
 import { scaleFrom, type Scale } from './scale';
@@ -51,6 +52,7 @@ export async function runBench(options: RunOptions = {}): Promise<BenchResults> 
       if (wanted('7'))
         rows.push(...(await step('7 storage requests per unit', () => operationCounts(ctx, m1!.requestsPerActual, m1!.perActual))));
       if (wanted('8')) rows.push(...(await step('8 very large invoices', () => largeInvoices(ctx))));
+      if (wanted('9')) rows.push(...(await step('9 last message to lines', () => lastMessageLatency(ctx))));
     } finally {
       if (!options.azurite) await azurite.stop();
     }

@@ -1,4 +1,5 @@
 import type { AccountingUpdateSender, OutboundMessage } from '../shared/messaging/accountingUpdates';
+import type { ImportRequestSender, ScheduledImportRequest } from '../shared/messaging/importRequests';
 import type { LocalQueues } from './localQueues';
 
 /**
@@ -19,5 +20,17 @@ export class LocalAccountingQueue implements AccountingUpdateSender {
     await this.kept.send(messages);
     for (const m of messages) await this.queues.enqueue(this.queue, JSON.stringify(m.body), m.messageId);
     this.arrived();
+  }
+}
+
+/** Without a Service Bus namespace, import requests go to the importProposal function through its local queue. */
+export class LocalImportRequests implements ImportRequestSender {
+  constructor(
+    private readonly queues: LocalQueues,
+    private readonly queue: string,
+  ) {}
+
+  async send(r: ScheduledImportRequest): Promise<void> {
+    await this.queues.schedule(this.queue, JSON.stringify(r.body), r.messageId, r.at);
   }
 }

@@ -14,6 +14,7 @@ import retryMessages from '../functions/retryMessages';
 import operationFlows from '../functions/operationFlows';
 import pauseFlow from '../functions/pauseFlow';
 import resumeFlow from '../functions/resumeFlow';
+import importProposal from '../functions/importProposal';
 import recordPosting from '../functions/recordPosting';
 import rejectProposalWrites from '../functions/rejectProposalWrites';
 import syncActuals from '../functions/syncActuals';
@@ -29,6 +30,7 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   syncInvoiceProposal,
   syncActuals,
   importFromStaging,
+  importProposal,
   dispatchAccountingUpdates,
   writeBackAccounting,
   recordPosting,

@@ -19,7 +19,7 @@ import { enabledFunctions } from './disabledFunctions';
 import { createHttpServer } from './httpServer';
 import { Invocations, type LogLine } from './invocation';
 import { loadLocalEnvironment, readHostJson, readLocalHostSettings } from './localSettings';
-import { LocalAccountingQueue } from './accountingQueue';
+import { LocalAccountingQueue, LocalImportRequests } from './accountingQueue';
 import { LocalQueues } from './localQueues';
 import { QueuePump } from './queuePump';
 import { openReceiver, receiveFromServiceBus } from './serviceBusReceiver';
@@ -121,6 +121,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       `accounting updates go to ${writeBack.name} through its local queue (and stay readable at /admin/local/outbound)`,
     );
   }
+  const importer = busFunctions.find((d) => d.queueName === QUEUES.importRequests);
+  if (!bus && importer && settings.IMPORT_FAST_PATH) rt.importRequests = new LocalImportRequests(queues, importer.queueName);
 
   const server = createHttpServer({
     functions,

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
-import { isNotFound, isPreconditionFailed } from '../shared/storage/conditions';
+import { createIfAbsent, isNotFound, isPreconditionFailed } from '../shared/storage/conditions';
 import {
   deadLetterRow,
   enqueueLocal,
+  newMessageRow,
   readDeadLetter,
   readMessage,
   type DeadLetter,
@@ -33,6 +34,16 @@ export class LocalQueues {
   async enqueue(queue: string, body: string, messageId: string = randomUUID()): Promise<string> {
     await enqueueLocal(this.messages, queue, body, messageId, this.now());
     return messageId;
+  }
+
+  /**
+   * A scheduled message, as Service Bus's scheduleMessages on a queue with duplicate detection: invisible
+   * until `at`, and the same message id for the same time accepted once while it is pending. Returns whether it was new.
+   */
+  async schedule(queue: string, body: string, messageId: string, at: Date): Promise<boolean> {
+    const rowKey = `${at.getTime().toString().padStart(15, '0')}|${messageId}`;
+    const row = { ...newMessageRow(queue, rowKey, messageId, body, this.now()), lockedUntil: at.toISOString() };
+    return createIfAbsent(() => this.messages.createEntity(row));
   }
 
   /** Locks up to `max` visible messages for delivery, oldest first. */

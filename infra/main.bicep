@@ -4,7 +4,7 @@
 //   ├─ user-assigned managed identity (the app's only credential)
 //   ├─ Log Analytics workspace + Application Insights (Entra ID ingestion only)
 //   ├─ Storage account (Functions host storage + the product's tables; no shared keys)
-//   ├─ Service Bus namespace with the three queues (no SAS keys unless asked for)
+//   ├─ Service Bus namespace with the four queues (no SAS keys unless asked for)
 //   ├─ Key Vault (RBAC) holding posting-webhook-secret
 //   └─ Flex Consumption plan (FC1) + Function App (Node 22), tagged azd-service-name=api
 //      (TLS 1.2, FTP(S) off, basic publishing credentials off)
@@ -54,6 +54,13 @@ param maximumInstanceCount int = 100
 
 @description('NCRONTAB schedule (six fields, seconds first) of Import from staging; app setting IMPORT_SCHEDULE.')
 param importSchedule string = '0 */5 * * * *'
+
+@description('"true": a proposal is imported seconds after its last billed sales actual (or header) is staged, through the import-requests queue; "false": only on IMPORT_SCHEDULE. App setting IMPORT_FAST_PATH.')
+@allowed([
+  'true'
+  'false'
+])
+param importFastPath string = 'true'
 
 @description('NCRONTAB schedule (six fields, seconds first) on which unsent accounting updates are sent again; app setting DISPATCH_SCHEDULE.')
 param dispatchSchedule string = '30 */1 * * * *'
@@ -250,6 +257,7 @@ module api 'app/function.bicep' = {
     postingWebhookSecretUri: keyVault.outputs.postingWebhookReferenceUri
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
     importSchedule: importSchedule
+    importFastPath: importFastPath
     dispatchSchedule: dispatchSchedule
     tablePrefix: tablePrefix
     dataverseUrl: dataverseUrl

@@ -20,6 +20,9 @@ const schedule = z.string().trim();
 
 const optionalText = z.string().trim().min(1).optional();
 
+/** An on/off setting, as app settings spell it ("true"/"false"; also 1/0, yes/no, on/off). */
+const onOff = z.stringbool({ error: 'must be "true" or "false"' });
+
 /** A Standard Webhooks signing secret: whsec_ + base64 of at least 24 random bytes. */
 export function isSigningSecret(secret: string): boolean {
   const key = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : undefined;
@@ -37,6 +40,11 @@ export const settingsSchema = z.object({
   ServiceBusConnection__clientId: optionalText.describe('Client id of the user-assigned managed identity for Service Bus'),
   ServiceBusConnection__credential: optionalText.describe('"managedidentity" for identity-based access'),
   IMPORT_SCHEDULE: schedule.default('0 */5 * * * *').describe('When Import from staging runs'),
+  IMPORT_FAST_PATH: onOff
+    .default(true)
+    .describe(
+      'Import a proposal as soon as its last billed sales actual (or its header) is staged; "false" leaves lines to the IMPORT_SCHEDULE runs',
+    ),
   DISPATCH_SCHEDULE: schedule.default('30 */1 * * * *').describe('When unsent accounting updates are sent again'),
   DATAVERSE_URL: optionalText.describe(
     'Dataverse environment URL (https://<org>.crm.dynamics.com) for the accounting write-back; unset leaves updates on the queue',

@@ -5,6 +5,7 @@ import type { DataverseLookups } from './dataverse/lookups';
 import { QUEUES } from './queues';
 import { TableOutbound, type AccountingUpdateSender } from './messaging/accountingUpdates';
 import { serviceBusClient, ServiceBusOutbound } from './messaging/serviceBus';
+import { ServiceBusImportRequests, type ImportRequestSender } from './messaging/importRequests';
 import { ActualRegister } from './storage/actualRegister';
 import { OutboxIndex } from './storage/outbox';
 import { ProposalStore } from './storage/proposals';
@@ -29,6 +30,8 @@ export interface Runtime {
   outbox: OutboxIndex;
   webhookReceipts: WebhookReceipts;
   sender: AccountingUpdateSender;
+  /** Only while IMPORT_FAST_PATH is on and a queue can carry them: asks for one proposal's import now. */
+  importRequests?: ImportRequestSender;
   /** Only with DATAVERSE_URL: resolves the lookups of native Dataverse messages, built on first use. */
   dataverse?: () => DataverseLookups;
   now: () => Date;
@@ -45,6 +48,8 @@ export interface RuntimeOptions {
   /** Extra storage pipeline policies (request counting, fault injection in tests). */
   storage?: TableServiceClientOptions;
   sender?: AccountingUpdateSender;
+  /** Where import requests go instead of Service Bus (the local host's queue, a test's stand-in); used only while IMPORT_FAST_PATH is on. */
+  importRequests?: ImportRequestSender;
   /** Lookups for native messages instead of those DATAVERSE_URL gives (tests). */
   dataverse?: () => DataverseLookups;
 }
@@ -72,12 +77,20 @@ export async function createRuntime(s: Settings, options: RuntimeOptions = {}): 
     outbox: new OutboxIndex(tables.outbox),
     webhookReceipts: new WebhookReceipts(tables.webhookReceipts),
     sender,
+    ...importRequests(s, options, bus),
     ...nativeLookups(s, options),
     now,
     close: async () => {
       await bus?.close();
     },
   };
+}
+
+/** The fast path is off without IMPORT_FAST_PATH, or without a queue to carry the requests: the timer then imports everything. */
+function importRequests(s: Settings, options: RuntimeOptions, bus: ReturnType<typeof serviceBusClient>): Pick<Runtime, 'importRequests'> {
+  if (!s.IMPORT_FAST_PATH) return {};
+  const sender = options.importRequests ?? (bus ? new ServiceBusImportRequests(bus.createSender(QUEUES.importRequests)) : undefined);
+  return sender ? { importRequests: sender } : {};
 }
 
 /** Nothing changes without DATAVERSE_URL: no lookups, and native messages are quarantined saying so. */

@@ -38,6 +38,8 @@ describe('npm run bench (tiny scale)', () => {
       '8a',
       '8b',
       '8c',
+      '9a',
+      '9b',
     ])
       expect(ids, `row ${id}`).toContain(id);
     for (const r of results.rows) {

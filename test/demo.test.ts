@@ -30,8 +30,8 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 describe('npm run demo (against a local host started by the test)', () => {
   let host: HostProcess;
   beforeAll(async () => {
-    // The schedule never fires during the test: only the demo's admin call imports.
-    host = await spawnHost(testEnvironment({ IMPORT_SCHEDULE: '0 0 0 1 1 *', LOCAL_REDELIVERY_DELAY_MS: '50' }));
+    // The schedule never fires during the test and the fast path is off: only the demo's admin call imports.
+    host = await spawnHost(testEnvironment({ IMPORT_SCHEDULE: '0 0 0 1 1 *', IMPORT_FAST_PATH: 'false', LOCAL_REDELIVERY_DELAY_MS: '50' }));
   });
   afterAll(async () => {
     await host?.kill();

@@ -64,6 +64,9 @@ param importSchedule string
 @description('NCRONTAB schedule of the accounting-update dispatch retry.')
 param dispatchSchedule string
 
+@description('App setting IMPORT_FAST_PATH: "true" imports a proposal as soon as its last actual or header is staged, "false" only on IMPORT_SCHEDULE.')
+param importFastPath string = 'true'
+
 @description('Prefix for every table name; empty for none.')
 param tablePrefix string = ''
 
@@ -153,6 +156,8 @@ var appSettings = {
   // Timers.
   IMPORT_SCHEDULE: importSchedule
   DISPATCH_SCHEDULE: dispatchSchedule
+  // Import fast path (functions/importProposal.ts, queue import-requests); off: lines only on IMPORT_SCHEDULE.
+  IMPORT_FAST_PATH: importFastPath
 
   // Posting callback secret, from Key Vault (never stored in app settings).
   POSTING_WEBHOOK_SECRET: '@Microsoft.KeyVault(SecretUri=${postingWebhookSecretUri})'

@@ -1,4 +1,4 @@
-// Service Bus namespace and the product's three queues (shared/queues.ts, QUEUES).
+// Service Bus namespace and the product's four queues (shared/queues.ts, QUEUES).
 // The consistency tests in test/deploy/ read the queue names from serviceBusQueues
 // below: keep every queue in that list, one `name:` per queue.
 
@@ -70,6 +70,13 @@ var serviceBusQueues = [
     appSends: true
     dataverseSends: false
     dataverseListens: true
+  }
+  {
+    name: 'import-requests' // the app's own: import one proposal now (importProposal), sent scheduled by syncActuals and syncInvoiceProposal
+    appReceives: true
+    appSends: true
+    dataverseSends: false
+    dataverseListens: false
   }
 ]
 

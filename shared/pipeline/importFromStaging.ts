@@ -2,7 +2,7 @@ import type { BilledSalesActual } from '../contracts/actual';
 import { planImport, type ImportPlan } from '../domain/importPlan';
 import { MAX_BATCH } from '../storage/batches';
 import { withOptimisticRetry } from '../storage/conditions';
-import { parseProposalPartition } from '../storage/keys';
+import { parseProposalPartition, proposalPartition } from '../storage/keys';
 import type { ProposalPartition } from '../storage/proposals';
 import { allShards, type StagedGroup, type StagedRow, type StagingStore } from '../storage/staging';
 import type { Logger, Runtime } from '../runtime';
@@ -173,4 +173,31 @@ export async function importFromStaging(rt: Runtime, log: Logger, options: Impor
     await sweeper.flush();
   }
   return summary;
+}
+
+export interface SelectiveImportOptions extends ImportOptions {
+  /** Sees the proposal's staged rows first; false leaves everything as it is (nothing written, nothing removed). */
+  due?: (group: StagedGroup) => Promise<boolean>;
+}
+
+/**
+ * Selective import from staging: one proposal, from its own staged rows only (one range query), through
+ * the same per-proposal import as the periodic run. The import fast path calls it (functions/importProposal.ts).
+ */
+export async function importStagedProposal(
+  rt: Runtime,
+  legalEntity: string,
+  proposalId: string,
+  log: Logger,
+  options: SelectiveImportOptions = {},
+): Promise<ProposalOutcome | 'NothingStaged' | 'NotDue'> {
+  const group = await rt.staging.group(proposalPartition(legalEntity, proposalId));
+  if (!group.rows.length) return 'NothingStaged';
+  if (options.due && !(await options.due(group))) return 'NotDue';
+  const sweeper = new StagedRowSweeper(rt.staging);
+  try {
+    return (await importProposal(rt, group, options, log, sweeper)).outcome;
+  } finally {
+    await sweeper.flush();
+  }
 }

@@ -5,6 +5,7 @@ import { proposalPartition } from '../storage/keys';
 import { heldVersion, type Holding } from '../storage/proposals';
 import type { Logger, Runtime } from '../runtime';
 import { quarantine, type Delivery, type Outcome } from './inbound';
+import { requestImport } from './importRequest';
 import { readActual } from './nativeInbound';
 
 /** The points between the steps of a delivery. */
@@ -88,7 +89,12 @@ export async function stageActual(rt: Runtime, d: Delivery, log: Logger, onStep?
   const decision = await register(rt, actual, name, onStep);
   await onStep?.('registered');
   const accepted = decision.kind === 'create' || decision.kind === 'revise' || decision.kind === 'move' || decision.kind === 'duplicate';
-  if (accepted && isBilledSales(actual)) await rt.staging.stageActual(actual);
+  if (accepted && isBilledSales(actual)) {
+    await rt.staging.stageActual(actual);
+    await requestImport(rt, actual.legalEntity, actual.proposalId, log);
+  }
+  // The proposal it left may now be complete (it had one too many).
+  if (decision.kind === 'move') await requestImport(rt, decision.from.legalEntity, decision.from.proposalId, log);
 
   switch (decision.kind) {
     case 'stale':

@@ -5,13 +5,15 @@ import type { Written } from '../storage/proposals';
 import type { HeaderSnapshot } from '../storage/staging';
 import type { Logger, Runtime } from '../runtime';
 import { quarantine, type Delivery, type Outcome } from './inbound';
+import { requestImport } from './importRequest';
 import { readConfirmedInvoice } from './nativeInbound';
 
 /**
  * syncInvoiceProposal: a confirmed pro forma invoice (our contract, or
  * Dataverse's own invoice message turned into it) becomes (or updates) its
  * proposal header. Evaluating lines is left to Import from staging, which a
- * staging flag asks to look at this proposal again.
+ * staging flag asks to look at this proposal again (and, with the fast path on,
+ * an import request at once, in case the header is the last thing it waited for).
  */
 export async function syncInvoiceProposal(rt: Runtime, d: Delivery, log: Logger): Promise<Outcome> {
   const parsed = await readConfirmedInvoice(rt, d, log);
@@ -41,11 +43,13 @@ export async function syncInvoiceProposal(rt: Runtime, d: Delivery, log: Logger)
     case 'duplicate':
       // A repeat may follow a crash between the header write and the flag: flag again (idempotent).
       await rt.staging.flagHeader(invoice.legalEntity, invoice.proposalId, invoice.version);
+      await requestImport(rt, invoice.legalEntity, invoice.proposalId, log);
       return { kind: 'duplicate', detail: `${name} already stored` };
     case 'create':
     case 'update':
       // The flag carries the header as written, so the import need not read it again (see StagingStore).
       await rt.staging.flagHeader(invoice.legalEntity, invoice.proposalId, invoice.version, written);
+      await requestImport(rt, invoice.legalEntity, invoice.proposalId, log);
       log.info(`${name} ${decision.kind === 'create' ? 'created' : 'updated'}`);
       return { kind: 'applied', detail: `${name} ${decision.kind}d` };
   }

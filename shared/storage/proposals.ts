@@ -17,6 +17,7 @@ import {
   heldEntity,
   heldOrDeparted,
   heldVersion,
+  heldRow,
   isHeaderRow,
   json,
   lineEntity,
@@ -151,6 +152,11 @@ export class ProposalStore {
   async header(pk: string): Promise<Stored<ProposalHeader> | undefined> {
     const row = await this.row(pk, headerRow(pk));
     return row && { value: json(row), etag: row.etag };
+  }
+
+  /** Whether the partition holds any actual (its held marker exists): one point read. */
+  async holdsActuals(pk: string): Promise<boolean> {
+    return (await this.row(pk, heldRow(pk))) !== undefined;
   }
 
   /** Creates the header; returns it as written, with the ETag of the write (undefined if the service sent none). */

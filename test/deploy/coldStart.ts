@@ -65,6 +65,7 @@ export function siteAppSettings(): Record<string, string> {
     postingWebhookSecretUri: 'https://kv-example.vault.azure.net/secrets/posting-webhook-secret',
     applicationInsightsConnectionString: 'InstrumentationKey=00000000-0000-0000-0000-000000000002',
     importSchedule: mainDefault('importSchedule'),
+    importFastPath: mainDefault('importFastPath'),
     dispatchSchedule: mainDefault('dispatchSchedule'),
     tablePrefix: mainDefault('tablePrefix'),
     dataverseUrl: mainDefault('dataverseUrl'),

@@ -48,7 +48,8 @@ describe('npm start (the real local host, driven over HTTP)', () => {
 
 describe('local host: routes, admin call, timers, keys', () => {
   let host: HostProcess;
-  const env = testEnvironment({ IMPORT_SCHEDULE: '*/1 * * * * *', LOCAL_REDELIVERY_DELAY_MS: '50' });
+  // The fast path off: the lines below must come from the schedule and the admin call (the fast path: test/fastPath.test.ts).
+  const env = testEnvironment({ IMPORT_SCHEDULE: '*/1 * * * * *', LOCAL_REDELIVERY_DELAY_MS: '50', IMPORT_FAST_PATH: 'false' });
   beforeAll(async () => {
     host = await spawnHost(env);
   });

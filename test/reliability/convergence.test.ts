@@ -38,6 +38,7 @@ import { createHash } from 'node:crypto';
 import { encodeKeyPart } from '../../shared/storage/keys';
 import type { TableOutbound } from '../../shared/messaging/accountingUpdates';
 import type { Runtime } from '../../shared/runtime';
+import { ImportRequestQueue, importRequestQueue } from '../support/importRequests';
 import {
   actualMessage,
   canonicalOrder,
@@ -67,6 +68,14 @@ const LARGE_RUNS = 2 * SCALE;
 const LANES = 4;
 /** Generation, running and shrinking stop here (the 200 batches take 40 s alone, 100-150 s beside the rest of npm test on 2 cores). */
 const TIME_LIMIT_MS = 210_000 * SCALE;
+/**
+ * The same property with the import fast path on in the run under test (its import requests delivered right
+ * after each delivery, racing the waves and the interleaved imports), against the canonical run without it:
+ * fewer batches, in lanes of their own, and none over 100 lines (a request after every one of 250 deliveries
+ * reads the proposal's staged rows each time; the crash and fault tests take the fast path over 100 lines).
+ */
+const FAST_RUNS = 25 * SCALE;
+const FAST_LANES = 2;
 
 /* ---------------------------------------------------------------- the generated batch */
 
@@ -496,11 +505,17 @@ async function batchState(rt: Runtime, tag: string, actualIds: readonly string[]
 const stagingRows = (rt: Runtime): Promise<Row[]> => tableRows(rt, 'staging');
 
 /** Runs `runs` property executions spread over the lanes; fails with the first lane's counterexample. */
-async function inLanes(arb: fc.Arbitrary<BatchSpec>, runs: number, laneCount: number, params: fc.Parameters<[BatchSpec]> = {}) {
+async function inLanes(
+  arb: fc.Arbitrary<BatchSpec>,
+  runs: number,
+  laneCount: number,
+  params: fc.Parameters<[BatchSpec]> = {},
+  from: readonly Lane[] = lanes,
+) {
   const results = await Promise.allSettled(
     Array.from({ length: laneCount }, (_, lane) =>
       fc.assert(
-        fc.asyncProperty(arb, (b) => converges(b, lanes[lane]!)),
+        fc.asyncProperty(arb, (b) => converges(b, from[lane]!)),
         {
           numRuns: Math.ceil(runs / laneCount),
           // Each shrink step is a whole batch against Azurite: cap the time, and report the smallest counterexample
@@ -532,10 +547,14 @@ const stats = {
   postedBatches: 0,
   postings: 0,
   refused: 0,
+  fastPathBatches: 0,
   outcomes: {} as Record<string, number>,
 };
 
-let lanes: { canonical: Runtime; shuffled: Runtime }[] = [];
+type Lane = { canonical: Runtime; shuffled: Runtime };
+let lanes: Lane[] = [];
+/** Lanes whose run under test has the import fast path on. */
+let fastLanes: Lane[] = [];
 let runNumber = 0;
 
 /** Posts every proposal of the batch that has its lines, as Finance would, naming exactly the lines it shows. */
@@ -717,6 +736,12 @@ describe('convergence: any delivery order, any number of copies, interleaved imp
   beforeAll(async () => {
     const runtimes = await Promise.all(Array.from({ length: 2 * LANES }, () => isolatedRuntime()));
     lanes = Array.from({ length: LANES }, (_, i) => ({ canonical: runtimes[2 * i]!, shuffled: runtimes[2 * i + 1]! }));
+    fastLanes = await Promise.all(
+      Array.from({ length: FAST_LANES }, async () => ({
+        canonical: await isolatedRuntime(),
+        shuffled: await isolatedRuntime({ importRequests: new ImportRequestQueue() }),
+      })),
+    );
   });
   afterAll(async () => {
     console.log(
@@ -727,7 +752,9 @@ describe('convergence: any delivery order, any number of copies, interleaved imp
         `${stats.stepImports} imports inside a delivery, ${stats.postedBatches} batches with ${stats.postings} postings, ${stats.refused} deliveries refused; ` +
         `outcomes ${JSON.stringify(stats.outcomes)}`,
     );
-    await Promise.all(lanes.flatMap((l) => [l.canonical, l.shuffled]).map(dropTables));
+    const requests = fastLanes.map((l) => importRequestQueue(l.shuffled)!.stats);
+    console.log(`convergence with the import fast path: ${stats.fastPathBatches} batches, import requests ${JSON.stringify(requests)}`);
+    await Promise.all([...lanes, ...fastLanes].flatMap((l) => [l.canonical, l.shuffled]).map(dropTables));
   });
 
   it(
@@ -752,9 +779,25 @@ describe('convergence: any delivery order, any number of copies, interleaved imp
     TIME_LIMIT_MS + 60_000,
   );
 
+  it(
+    `converges with the import fast path on (${FAST_RUNS} generated batches)`,
+    async () => {
+      const before = stats.batches;
+      await inLanes(smallBatch, FAST_RUNS, FAST_LANES, {}, fastLanes);
+      stats.fastPathBatches += stats.batches - before;
+      expect(stats.batches - before).toBeGreaterThanOrEqual(FAST_RUNS);
+      for (const lane of fastLanes) {
+        const queue = importRequestQueue(lane.shuffled)!;
+        expect(queue.failures, 'every import request completed').toEqual([]);
+        expect(queue.stats.outcomes.applied, 'fast-path imports ran').toBeGreaterThan(0);
+      }
+    },
+    TIME_LIMIT_MS + 60_000,
+  );
+
   it('the state lists agree exactly with every proposal of every lane (the operations index kept in step)', async () => {
     let proposals = 0;
-    for (const [i, lane] of lanes.entries()) {
+    for (const [i, lane] of [...lanes, ...fastLanes].entries()) {
       proposals += await expectStateListsAgree(lane.canonical, `lane ${i}, canonical`);
       proposals += await expectStateListsAgree(lane.shuffled, `lane ${i}, shuffled`);
     }

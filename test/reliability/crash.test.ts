@@ -16,6 +16,8 @@ import type { Actual } from '../../shared/contracts/actual';
 import type { ConfirmedInvoice } from '../../shared/contracts/invoiceProposal';
 import { formatMoney, sumMoney } from '../../shared/contracts/money';
 import { importFromStaging } from '../../shared/pipeline/importFromStaging';
+import { importRequested } from '../../shared/pipeline/importRequest';
+import { QUEUES } from '../../shared/queues';
 import { readProposal } from '../../shared/pipeline/readModels';
 import { proposalPartition } from '../../shared/storage/keys';
 import type { Runtime } from '../../shared/runtime';
@@ -67,7 +69,16 @@ interface Kill {
   afterMs?: number;
 }
 
-describe('crash safety: import processes killed with SIGKILL at random points', () => {
+/**
+ * The import that is killed: the scheduled run over everything staged, or the fast path's import of the
+ * one proposal a request names (the importProposal function). The fast path has fewer kills (the same
+ * kinds of kill point, on the big proposal), to keep the suite's time.
+ */
+type ImportPath = 'scheduled' | 'fast path';
+const MIN_FAST_KILLS = 4 * Math.max(1, Number(process.env.RELIABILITY_RUNS ?? '1') || 1);
+
+describe.each<ImportPath>(['scheduled', 'fast path'])('crash safety: %s import processes killed with SIGKILL at random points', (path) => {
+  const minKills = path === 'scheduled' ? MIN_KILLS : MIN_FAST_KILLS;
   let rt: Runtime & { env: Record<string, string> };
   const random = prng(SEED);
   const log: string[] = [];
@@ -82,11 +93,25 @@ describe('crash safety: import processes killed with SIGKILL at random points', 
   });
   afterAll(async () => {
     console.log(
-      `crash: seed ${SEED} (CRASH_SEED=${SEED} replays it), ${kills} import processes killed, ${completed} ran to the end before their kill point\n  ${log.join('\n  ')}`,
+      `crash (${path} import): seed ${SEED} (CRASH_SEED=${SEED} replays it), ${kills} import processes killed, ${completed} ran to the end before their kill point\n  ${log.join('\n  ')}`,
     );
     spare?.child.kill('SIGKILL');
     if (rt) await dropTables(rt);
   });
+
+  type KillPoints = Pick<Extract<WorkerJob, { cmd: 'import' }>, 'killAtBatch' | 'killAtRequest'>;
+  /** The import job of this path: the fast path imports the named proposal (the big one, where the kill points are). */
+  const importJob = (kill: KillPoints, proposal: { legalEntity: string; proposalId: string }): WorkerJob =>
+    path === 'scheduled' ? { cmd: 'import', ...kill } : { cmd: 'importRequest', ...proposal, ...kill };
+
+  /** What runs to the end after the kills: the scheduled run, or one fast-path request per proposal. */
+  async function cleanImport(proposals: Iterable<{ legalEntity: string; proposalId: string }>) {
+    if (path === 'scheduled') return void (await importFromStaging(rt, quiet));
+    for (const p of proposals) {
+      const body = JSON.stringify({ legalEntity: p.legalEntity, proposalId: p.proposalId });
+      await importRequested(rt, { source: QUEUES.importRequests, messageId: `clean-${p.proposalId}`, body }, quiet);
+    }
+  }
 
   /** Runs one import process with a kill point; true when it was killed. */
   async function killedImport(kill: Kill): Promise<boolean> {
@@ -126,10 +151,10 @@ describe('crash safety: import processes killed with SIGKILL at random points', 
    * through GET /api/actuals as well (the per-proposal checks and the raw rows already cover lines).
    */
   async function settled(messages: readonly Message[], when: string, full = true) {
-    await importFromStaging(rt, quiet);
+    const expected = expectedState(messages);
+    await cleanImport(expected.proposals.values());
     if (full) expect(await violations(rt, messages), when).toEqual([]);
     const state = await snapshot(rt);
-    const expected = expectedState(messages);
     for (const p of expected.proposals.values()) {
       const view = (await readProposal(rt, p.legalEntity, p.proposalId))!;
       expect(view.status, `${when}: ${p.proposalId}`).toBe(p.status);
@@ -153,7 +178,7 @@ describe('crash safety: import processes killed with SIGKILL at random points', 
     expect(state.quarantine, `${when}: nothing refused`).toEqual([]);
   }
 
-  it(`keeps every line exactly once through at least ${MIN_KILLS} killed import processes`, async () => {
+  it(`keeps every line exactly once through at least ${minKills} killed import processes`, async () => {
     const big = proposalWithActuals({ proposalId: 'CRASH-BIG', lines: 250 });
     const mid = proposalWithActuals({ proposalId: 'CRASH-MID', lines: 101, legalEntity: 'demf', currency: 'EUR' });
     const small = [1, 3, 7].map((n) => proposalWithActuals({ proposalId: `CRASH-S${n}`, lines: n, legalEntity: 'gbsi', currency: 'GBP' }));
@@ -162,6 +187,7 @@ describe('crash safety: import processes killed with SIGKILL at random points', 
     const messages: Message[] = all.flatMap((p) => [headerMessage(p.invoice), ...p.actuals.map(actualMessage)]);
     for (let i = 0; i < messages.length; i += 20) await Promise.all(messages.slice(i, i + 20).map((m) => deliver(rt, m)));
     const bigPk = proposalPartition(big.invoice.legalEntity, big.invoice.proposalId);
+    const bigName = { legalEntity: big.invoice.legalEntity, proposalId: big.invoice.proposalId };
 
     // Phase 1, the first build: 250 parked actuals + 250 lines + header = 6 transactions for the big proposal.
     // Kill before transaction 1..5 (0 would write nothing), until a run gets through.
@@ -169,7 +195,7 @@ describe('crash safety: import processes killed with SIGKILL at random points', 
       const index = random.int(1, 5);
       const killed = await killedImport({
         label: `first build, before transaction #${index} of ${big.invoice.proposalId}`,
-        job: { cmd: 'import', killAtBatch: { proposalIncludes: bigPk, index } },
+        job: importJob({ killAtBatch: { proposalIncludes: bigPk, index } }, bigName),
       });
       await noHalfProposal(names, `after kill in round ${round}`);
       if (!killed) break;
@@ -198,7 +224,7 @@ describe('crash safety: import processes killed with SIGKILL at random points', 
       };
       return [actualMessage(revised), headerMessage(header)];
     };
-    for (let cycle = 1; kills < MIN_KILLS; cycle++) {
+    for (let cycle = 1; kills < minKills; cycle++) {
       expect(cycle, 'enough kill points were reached').toBeLessThan(60);
       const bump = [...revise(big, cycle), ...(cycle % 3 === 0 ? revise(mid, cycle) : [])];
       for (const m of bump) await deliver(rt, m);
@@ -206,23 +232,23 @@ describe('crash safety: import processes killed with SIGKILL at random points', 
       const candidates: Kill[] = [
         {
           label: `rebuild ${cycle}: before transaction #${cycle % 3} of the big proposal`,
-          job: { cmd: 'import', killAtBatch: { proposalIncludes: bigPk, index: cycle % 3 } },
+          job: importJob({ killAtBatch: { proposalIncludes: bigPk, index: cycle % 3 } }, bigName),
         },
         ...[random.int(1, 250)].map((n) => ({
           label: `rebuild ${cycle}: while deleting the superseded build, before delete #${n}`,
-          job: { cmd: 'import' as const, killAtRequest: { n, method: 'DELETE', urlIncludes: "RowKey='line|" } },
+          job: importJob({ killAtRequest: { n, method: 'DELETE', urlIncludes: "RowKey='line|" } }, bigName),
         })),
         ...[random.int(1, 4)].map((n) => ({
           label: `rebuild ${cycle}: right after transaction #${n} was applied, before its answer`,
-          job: { cmd: 'import' as const, killAtRequest: { n, after: true, method: 'POST', urlIncludes: '$batch' } },
+          job: importJob({ killAtRequest: { n, after: true, method: 'POST', urlIncludes: '$batch' } }, bigName),
         })),
         ...[random.int(1, 40)].map((n) => ({
           label: `rebuild ${cycle}: at storage request #${n}`,
-          job: { cmd: 'import' as const, killAtRequest: { n, after: random.next() < 0.5 } },
+          job: importJob({ killAtRequest: { n, after: random.next() < 0.5 } }, bigName),
         })),
         ...[random.int(20, 600)].map((ms) => ({
           label: `rebuild ${cycle}: ${ms} ms after start`,
-          job: { cmd: 'import' as const },
+          job: importJob({}, bigName),
           afterMs: ms,
         })),
       ];
@@ -234,7 +260,7 @@ describe('crash safety: import processes killed with SIGKILL at random points', 
       }
       await settled(current, `after rebuild ${cycle}`, false);
     }
-    expect(kills).toBeGreaterThanOrEqual(MIN_KILLS);
+    expect(kills).toBeGreaterThanOrEqual(minKills);
     await settled(current, 'at the end');
     await expectStateListsAgree(rt, 'after the killed imports');
   }, 300_000);
@@ -243,13 +269,16 @@ describe('crash safety: import processes killed with SIGKILL at random points', 
     const p = proposalWithActuals({ proposalId: 'CRASH-GC', lines: 3 });
     const messages: Message[] = [headerMessage(p.invoice), ...p.actuals.map(actualMessage)];
     for (const m of messages) await deliver(rt, m);
-    await importFromStaging(rt, quiet);
+    await cleanImport([{ legalEntity: 'usmf', proposalId: 'CRASH-GC' }]);
     // A new version with the same amount: a new build, the same totals; the old build's 3 rows are to be deleted.
     const revised = actualMessage({ ...p.actuals[1]!, version: 2, documentDate: '2026-11-27' });
     await deliver(rt, revised);
     const killed = await killedImport({
       label: 'pinned: before deleting the first row of the superseded build',
-      job: { cmd: 'import', killAtRequest: { n: 1, method: 'DELETE', urlIncludes: "RowKey='line|" } },
+      job: importJob(
+        { killAtRequest: { n: 1, method: 'DELETE', urlIncludes: "RowKey='line|" } },
+        { legalEntity: 'usmf', proposalId: 'CRASH-GC' },
+      ),
     });
     expect(killed).toBe(true);
     await noHalfProposal([{ legalEntity: 'usmf', proposalId: 'CRASH-GC' }], 'after the pinned kill');
@@ -350,5 +379,22 @@ describe('crash safety: deliveries of a moving actual killed between their steps
     // replace, staged row): every one of them is a kill point, twice.
     expect(killed).toBe(20);
     await expectStateListsAgree(rt, 'after the killed moves');
+  }, 240_000);
+
+  it('with the import fast path, a move killed at any storage request of its delivery or of the imports it asks for ends the same', async () => {
+    // The 7 requests of the move, then the import requests for the new proposal and the old one, delivered
+    // in the same process: a kill in there leaves a delivery completed, its fast-path import half done.
+    let killed = 0;
+    for (const [n, after] of [
+      [8, false],
+      [11, true],
+      [14, false],
+    ] as const) {
+      const tag = `CF-${n}`;
+      const { moved } = await onA(tag, 200 + n);
+      const label = `move with the fast path, at storage request #${n}${after ? ', after it was applied' : ''}`;
+      if (await killedDelivery(tag, moved, { killAtRequest: { n, after }, fastPath: true }, label)) killed++;
+    }
+    expect(killed, 'the kill points past the move itself fell inside its fast-path imports').toBe(3);
   }, 240_000);
 });

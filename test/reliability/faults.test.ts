@@ -15,7 +15,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Actual } from '../../shared/contracts/actual';
 import { importFromStaging } from '../../shared/pipeline/importFromStaging';
 import { readProposal } from '../../shared/pipeline/readModels';
-import type { Runtime } from '../../shared/runtime';
+import type { Runtime, RuntimeOptions } from '../../shared/runtime';
+import { ImportRequestQueue } from '../support/importRequests';
 import { proposalWithActuals } from '../support/builders';
 import { faultInjector, type FaultKind } from '../support/faults';
 import { seededRandom } from '../../scripts/seededRandom';
@@ -42,13 +43,14 @@ const SEED = Number(process.env.FAULT_SEED ?? Math.floor(Math.random() * 2 ** 31
 const retryOptions = { maxRetries: 3, retryDelayInMs: 2, maxRetryDelayInMs: 10 };
 
 /** A runtime whose storage fails as told: `sdk` faults below the SDK's retry policy, `thrown` faults above it. */
-async function faultyRuntime(random: () => number, kinds: { sdk: FaultKind[]; thrown: FaultKind[] }) {
+async function faultyRuntime(random: () => number, kinds: { sdk: FaultKind[]; thrown: FaultKind[] }, options: RuntimeOptions = {}) {
   const env = isolatedEnvironment();
   const common = { random, connectionString: env.AzureWebJobsStorage! };
   const sdk = faultInjector({ name: 'faultsRetriedBySdk', rate: 0, kinds: kinds.sdk, surface: 'response', ...common });
   const thrown = faultInjector({ name: 'faultsThrownToStep', rate: 0, kinds: kinds.thrown, surface: 'throw', ...common });
   const rt = await isolatedRuntime(
     {
+      ...options,
       storage: {
         retryOptions,
         additionalPolicies: [
@@ -64,7 +66,12 @@ async function faultyRuntime(random: () => number, kinds: { sdk: FaultKind[]; th
 
 /** 1,000 actuals: 950 billed sales actuals on 15 proposals of 1 to 250 lines, 50 of other types. */
 function thousandActuals(): Message[] {
-  const sizes = [250, 150, 101, 100, 99, 80, 60, 40, 30, 20, 10, 5, 3, 1, 1];
+  const messages = batchOf([250, 150, 101, 100, 99, 80, 60, 40, 30, 20, 10, 5, 3, 1, 1], 50);
+  expect(messages.filter((m) => m.kind === 'actual')).toHaveLength(1000);
+  return messages;
+}
+
+function batchOf(sizes: readonly number[], otherCount: number): Message[] {
   const proposals = sizes.map((lines, i) =>
     proposalWithActuals({
       proposalId: `F-${i}-${lines}`,
@@ -74,7 +81,7 @@ function thousandActuals(): Message[] {
       tax: i % 2 ? '1.50' : '0.00',
     }),
   );
-  const others: Actual[] = Array.from({ length: 50 }, (_, k) => ({
+  const others: Actual[] = Array.from({ length: otherCount }, (_, k) => ({
     ...proposals[0]!.actuals[0]!,
     actualId: `F-other-${k}`,
     transactionType: (['Cost', 'UnbilledSales', 'ProjectContract', 'ResourcingUnitCost', 'InterOrganizationalSales'] as const)[k % 5]!,
@@ -86,7 +93,6 @@ function thousandActuals(): Message[] {
     ...others.map(actualMessage),
     ...revised,
   ];
-  expect(messages.filter((m) => m.kind === 'actual')).toHaveLength(1000);
   return messages;
 }
 
@@ -169,14 +175,23 @@ describe('storage faults injected into the SDK pipeline', () => {
     expect(await violations(rt, messages)).toEqual([]);
   });
 
-  it('under 10% injected storage faults a 1,000-actual batch converges to exactly the fault-free state', async () => {
-    const messages = thousandActuals();
+  /**
+   * Delivers `messages` shuffled under faults, with scheduled imports running (and failing) meanwhile and, on
+   * the fast path, the import requests delivered every 50 ms (a failed one is redelivered), then compares
+   * with the fault-free run.
+   */
+  async function convergesUnderFaults(messages: readonly Message[], fastPath: boolean) {
     const reference = await isolatedRuntime();
     runtimes.push(reference);
-    const { rt, sdk, thrown } = await faultyRuntime(random, {
-      sdk: ['503', '500', 'timeout', 'lostAck', 'lost500', 'race'],
-      thrown: ['503', '500', 'timeout', 'lostAck', 'lost500', 'race'],
-    });
+    const requests = new ImportRequestQueue({ eager: false });
+    const { rt, sdk, thrown } = await faultyRuntime(
+      random,
+      {
+        sdk: ['503', '500', 'timeout', 'lostAck', 'lost500', 'race'],
+        thrown: ['503', '500', 'timeout', 'lostAck', 'lost500', 'race'],
+      },
+      fastPath ? { importRequests: requests } : {},
+    );
     runtimes.push(rt);
 
     // Fault-free: each message once, canonical order, one import.
@@ -191,17 +206,25 @@ describe('storage faults injected into the SDK pipeline', () => {
     sdk.options.raceRate = 0.2; // and one in five conditional header/register writes meets a competing write
     let redeliveries = 0;
     let failedImports = 0;
+    let delivering = true;
     const importing = (async () => {
       for (let i = 0; i < 4; i++) {
         await new Promise((r) => setTimeout(r, 300));
         await importFromStaging(rt, quiet).catch(() => failedImports++);
       }
     })();
+    const fastImports = (async () => {
+      while (fastPath && (delivering || requests.waiting)) {
+        await new Promise((r) => setTimeout(r, 50));
+        await requests.deliverAll(rt, quiet);
+      }
+    })();
     await inParallel(shuffled, 16, async (m) => {
       const { deliveries } = await deliverUntilCompleted(rt, m);
       redeliveries += deliveries - 1;
     });
-    await importing;
+    delivering = false;
+    await Promise.all([importing, fastImports]);
     const { runs } = await importUntilCompleted(rt);
     failedImports += runs - 1;
     const injected = { sdk: { ...sdk.counts }, thrown: { ...thrown.counts }, requests: sdk.requests };
@@ -212,12 +235,14 @@ describe('storage faults injected into the SDK pipeline', () => {
 
     const total = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
     console.log(
-      `faults: ${injected.requests} storage requests, ${total(injected.sdk)} faults retried by the SDK ${JSON.stringify(injected.sdk)}, ` +
-        `${total(injected.thrown)} thrown to the steps ${JSON.stringify(injected.thrown)}; ${redeliveries} redeliveries, ${failedImports} failed import runs`,
+      `faults${fastPath ? ' (import fast path on)' : ''}: ${injected.requests} storage requests, ${total(injected.sdk)} faults retried by the SDK ${JSON.stringify(injected.sdk)}, ` +
+        `${total(injected.thrown)} thrown to the steps ${JSON.stringify(injected.thrown)}; ${redeliveries} redeliveries, ${failedImports} failed import runs` +
+        (fastPath ? `; import requests ${JSON.stringify(requests.stats)}` : ''),
     );
     expect(total(injected.sdk) + total(injected.thrown)).toBeGreaterThan(injected.requests * 0.05);
     expect(injected.sdk.race + injected.thrown.race, 'ETag races were injected').toBeGreaterThan(0);
     expect(redeliveries, 'some faults reached the steps and were redelivered').toBeGreaterThan(0);
+    if (fastPath) expect(requests.stats.outcomes.applied, 'the fast path imported proposals under faults').toBeGreaterThan(0);
 
     const [want, got] = await Promise.all([snapshot(reference), snapshot(rt)]);
     expect(got.staging).toEqual([]);
@@ -229,5 +254,13 @@ describe('storage faults injected into the SDK pipeline', () => {
     expect(got.outbox).toEqual(want.outbox);
     expect(await violations(rt, messages)).toEqual([]);
     expect(await expectStateListsAgree(rt, 'under faults')).toBe(await expectStateListsAgree(reference, 'fault-free'));
+  }
+
+  it('under 10% injected storage faults a 1,000-actual batch converges to exactly the fault-free state', async () => {
+    await convergesUnderFaults(thousandActuals(), false);
+  }, 180_000);
+
+  it('with the import fast path on, a 300-actual batch under the same faults converges to the same fault-free state', async () => {
+    await convergesUnderFaults(batchOf([120, 101, 40, 10, 5, 3, 1], 20), true);
   }, 180_000);
 });

@@ -95,16 +95,20 @@ export function conditionalTarget(request: PipelineRequest): Target | undefined 
   return contended(parse(request.url));
 }
 
-/** Another writer replaces the row with the same content: its ETag changes, nothing else does. */
+/**
+ * Another writer replaces the row with the same content: its ETag changes, nothing else does. Its write is
+ * conditional on the ETag it read, as every writer's is: unconditional, it could put back an older content
+ * that a concurrent delivery replaced meanwhile (a lost update of the stand-in's own making).
+ */
 async function competingWrite(connectionString: string, t: Target): Promise<boolean> {
   const side = TableClient.fromConnectionString(connectionString, t.table, { allowInsecureConnection: true });
   try {
     const e = await side.getEntity<Record<string, unknown>>(t.partitionKey, t.rowKey);
     const copy = Object.fromEntries(Object.entries(e).filter(([k]) => k !== 'etag' && k !== 'timestamp' && !k.startsWith('odata')));
-    await side.updateEntity(copy as { partitionKey: string; rowKey: string }, 'Replace');
+    await side.updateEntity(copy as { partitionKey: string; rowKey: string }, 'Replace', { etag: e.etag });
     return true;
   } catch {
-    return false; // the row is gone or not there yet: no race to make
+    return false; // the row is gone, not there yet, or changed meanwhile: no race to make
   }
 }
 

@@ -25,6 +25,7 @@ import { createRuntime, type Runtime, type RuntimeOptions } from '../../shared/r
 import type { TableName } from '../../shared/storage/tables';
 import type { WorkerJob, WorkerMessage } from './reliabilityWorker';
 import { isHeaderRow } from '../../shared/storage/proposalRows';
+import { importRequestQueue } from './importRequests';
 
 export const quiet = { info: () => {}, warn: () => {}, error: () => {} };
 
@@ -72,14 +73,20 @@ export function spelled(body: object, spelling: Spelling = 'plain'): object {
 /** The Service Bus message id: the same for every copy of one message, as a redelivery keeps it. */
 export const messageId = (m: Message) => messageName(m).replace(/\s/g, ':');
 
-/** One delivery as the Functions host hands it over: the JSON text of the body. `onStep` runs between a sync's steps. */
-export function deliver(rt: Runtime, m: Message, options: { onStep?: StepHook; spelling?: Spelling } = {}): Promise<Outcome> {
+/**
+ * One delivery as the Functions host hands it over: the JSON text of the body. `onStep` runs between a sync's
+ * steps. With the import fast path on (the runtime has an ImportRequestQueue), the import requests pending
+ * after it are delivered right away, as if its window had just closed.
+ */
+export async function deliver(rt: Runtime, m: Message, options: { onStep?: StepHook; spelling?: Spelling } = {}): Promise<Outcome> {
   const d: Delivery = {
     source: m.kind === 'header' ? QUEUES.proposals : QUEUES.actuals,
     messageId: messageId(m),
     body: JSON.stringify(spelled(m.body, options.spelling)),
   };
-  return m.kind === 'header' ? syncInvoiceProposal(rt, d, quiet) : stageActual(rt, d, quiet, options.onStep);
+  const outcome = m.kind === 'header' ? await syncInvoiceProposal(rt, d, quiet) : await stageActual(rt, d, quiet, options.onStep);
+  await importRequestQueue(rt)?.deliverAll(rt, quiet);
+  return outcome;
 }
 
 /**

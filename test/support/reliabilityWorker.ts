@@ -16,7 +16,8 @@
 import { readFileSync } from 'node:fs';
 import type { TableServiceClientOptions } from '@azure/data-tables';
 import { readSettings } from '../../shared/config';
-import { importFromStaging } from '../../shared/pipeline/importFromStaging';
+import { importFromStaging, type ImportOptions } from '../../shared/pipeline/importFromStaging';
+import { importRequested } from '../../shared/pipeline/importRequest';
 import { syncInvoiceProposal } from '../../shared/pipeline/syncInvoiceProposal';
 import { stageActual, type DeliveryStep } from '../../shared/pipeline/stageActual';
 
@@ -24,6 +25,7 @@ export type { DeliveryStep };
 import type { Delivery } from '../../shared/pipeline/inbound';
 import { QUEUES } from '../../shared/queues';
 import { createRuntime, type Runtime } from '../../shared/runtime';
+import { ImportRequestQueue } from './importRequests';
 
 /** A storage pipeline policy (@azure/core-rest-pipeline), as the table clients accept it. */
 export type PipelinePolicy = NonNullable<TableServiceClientOptions['additionalPolicies']>[number]['policy'];
@@ -52,7 +54,10 @@ export interface WorkerMessage {
 
 export type WorkerJob =
   | { cmd: 'import'; concurrency?: number; killAtBatch?: KillAtBatch; killAtRequest?: KillAtRequest }
-  | { cmd: 'deliver'; file: string; parallel?: number; killAtRequest?: KillAtRequest; killAtStep?: DeliveryStep };
+  /** One import request of the fast path (the importProposal function), for one proposal. */
+  | { cmd: 'importRequest'; legalEntity: string; proposalId: string; killAtBatch?: KillAtBatch; killAtRequest?: KillAtRequest }
+  /** `fastPath`: the import requests a delivery sends are delivered right after it, in this process. */
+  | { cmd: 'deliver'; file: string; parallel?: number; killAtRequest?: KillAtRequest; killAtStep?: DeliveryStep; fastPath?: boolean };
 
 const log = { info: () => {}, warn: () => {}, error: (...a: unknown[]) => console.error(...a) };
 
@@ -100,21 +105,28 @@ async function deliver(rt: Runtime, m: WorkerMessage, killAtStep?: DeliveryStep)
   }
 }
 
+function killAtBatch(k: KillAtBatch | undefined): ImportOptions['beforeBatch'] {
+  let killed = false;
+  return k
+    ? (proposal, index) => {
+        if (!killed && index === k.index && (!k.proposalIncludes || proposal.includes(k.proposalIncludes))) {
+          killed = true;
+          die();
+        }
+      }
+    : undefined;
+}
+
+/** The import requests deliveries send here; a `deliver` job with `fastPath` hands them over after each delivery. */
+const requests = new ImportRequestQueue({ eager: false });
+
 async function run(job: WorkerJob, rt: Runtime): Promise<unknown> {
-  if (job.cmd === 'import') {
-    const k = job.killAtBatch;
-    let killed = false;
-    return importFromStaging(rt, log, {
-      concurrency: job.concurrency ?? 16,
-      beforeBatch: k
-        ? (proposal, index) => {
-            if (!killed && index === k.index && (!k.proposalIncludes || proposal.includes(k.proposalIncludes))) {
-              killed = true;
-              die();
-            }
-          }
-        : undefined,
-    });
+  if (job.cmd === 'import')
+    return importFromStaging(rt, log, { concurrency: job.concurrency ?? 16, beforeBatch: killAtBatch(job.killAtBatch) });
+  if (job.cmd === 'importRequest') {
+    const body = JSON.stringify({ legalEntity: job.legalEntity, proposalId: job.proposalId });
+    const d: Delivery = { source: QUEUES.importRequests, messageId: `import-${job.proposalId}`, body };
+    return (await importRequested(rt, d, log, { beforeBatch: killAtBatch(job.killAtBatch) })).kind;
   }
   const messages = JSON.parse(readFileSync(job.file, 'utf8')) as WorkerMessage[];
   const outcomes: Record<string, number> = {};
@@ -123,6 +135,7 @@ async function run(job: WorkerJob, rt: Runtime): Promise<unknown> {
     while (next < messages.length) {
       const kind = await deliver(rt, messages[next++]!, job.killAtStep);
       outcomes[kind] = (outcomes[kind] ?? 0) + 1;
+      if (job.fastPath) await requests.deliverAll(rt, log);
     }
   };
   await Promise.all(Array.from({ length: job.parallel ?? 1 }, lane));
@@ -132,7 +145,7 @@ async function run(job: WorkerJob, rt: Runtime): Promise<unknown> {
 async function main() {
   let job = JSON.parse(process.argv[2] ?? '{"cmd":"import"}') as WorkerJob;
   const additionalPolicies = [{ policy: killPolicy(() => job.killAtRequest), position: 'perCall' as const }];
-  const rt = await createRuntime(readSettings(process.env), { storage: { additionalPolicies } });
+  const rt = await createRuntime(readSettings(process.env), { storage: { additionalPolicies }, importRequests: requests });
   process.stdout.write('ready\n');
   const line = await new Promise<string>((resolve) => process.stdin.once('data', (d: Buffer) => resolve(d.toString().trim())));
   if (line.startsWith('go {')) job = JSON.parse(line.slice(3)) as WorkerJob;
