@@ -191,23 +191,24 @@ describe('import fast path: what it adds to a 10-line invoice, in storage operat
       const fast = proposalWithActuals({ proposalId: 'OPS-FAST', lines: 10 });
       counter.reset();
       for (const m of [headerMessage(fast.invoice), ...fast.actuals.map(actualMessage)]) await deliver(rt, m);
-      // Register 1 + staged row 1 per actual, header 1 + its flag 1: the sends are Service Bus, not storage.
-      expect(cost()).toEqual({ requests: 22, entityOperations: 22 });
+      // Register 1 + staged row 1 per actual, header 1 + its flag 1 + its state index entry 1: the sends are Service Bus, not storage.
+      expect(cost()).toEqual({ requests: 23, entityOperations: 23 });
       expect(held.stats).toMatchObject({ sent: 11, dropped: 10 }); // one window, one request
       counter.reset();
       await held.deliverAll(rt, quiet);
-      // The proposal's 11 staged rows in one query; one transaction: held marker, 10 parked actuals, 10 lines, header;
-      // one transaction deleting the 11 staged rows.
-      expect(cost()).toEqual({ requests: 3, entityOperations: 44 });
+      // The proposal's 11 staged rows in one query; the state index's LinesCreated entry; one transaction: held marker,
+      // 10 lines carrying the actuals, header; the AwaitingLines entry removed; one transaction deleting the 11 staged rows.
+      expect(cost()).toEqual({ requests: 5, entityOperations: 36 });
       expect(await readProposal(rt, 'usmf', 'OPS-FAST')).toMatchObject({ status: 'LinesCreated' });
 
-      // The same invoice left to the scheduled run: the same 44 entity operations, in 16 shard queries and 2 transactions.
+      // The same invoice left to the scheduled run: the same 36 entity operations, in 16 shard queries, 2 transactions
+      // and the 2 state index requests.
       const slow = proposalWithActuals({ proposalId: 'OPS-SLOW', lines: 10 });
       rt.importRequests = undefined;
       for (const m of [headerMessage(slow.invoice), ...slow.actuals.map(actualMessage)]) await deliver(rt, m);
       counter.reset();
       await importFromStaging(rt, quiet);
-      expect(cost()).toEqual({ requests: 18, entityOperations: 44 });
+      expect(cost()).toEqual({ requests: 20, entityOperations: 36 });
       expect(await readProposal(rt, 'usmf', 'OPS-SLOW')).toMatchObject({ status: 'LinesCreated' });
     } finally {
       await dropTables(rt);

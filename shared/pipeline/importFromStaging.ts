@@ -1,9 +1,8 @@
-import type { BilledSalesActual } from '../contracts/actual';
 import { planImport, type ImportPlan } from '../domain/importPlan';
 import { MAX_BATCH } from '../storage/batches';
 import { withOptimisticRetry } from '../storage/conditions';
 import { parseProposalPartition, proposalPartition } from '../storage/keys';
-import type { ProposalPartition } from '../storage/proposals';
+import { knownActuals, type ProposalPartition } from '../storage/proposals';
 import { allShards, type StagedGroup, type StagedRow, type StagingStore } from '../storage/staging';
 import type { Logger, Runtime } from '../runtime';
 import { inParallel } from './inParallel';
@@ -78,9 +77,7 @@ async function importProposal(rt: Runtime, group: StagedGroup, options: ImportOp
       }
     }
     const part = await rt.proposals.read(group.proposal);
-    // What the proposal holds: parked rows, and the lines of its builds (a version on a line has no row of its own).
-    const onLines = [...part.builds.values()].flatMap((rows) => rows.map((r) => r.line.actual));
-    const known: BilledSalesActual[] = [...[...part.actuals.values()].map((s) => s.value), ...onLines];
+    const known = knownActuals(part);
     const departed = [...part.departed.values()].map((s) => s.value);
     const plan = planImport({ header: part.header?.value, known, departed, staged, leaving });
     await rt.proposals.commitPlan(part, plan, false, beforeBatchOf(options, group.proposal));

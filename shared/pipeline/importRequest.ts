@@ -3,6 +3,7 @@ import { importRequestSchema } from '../contracts/importRequest';
 import { planImport, type Departed } from '../domain/importPlan';
 import type { ProposalHeader } from '../domain/proposal';
 import { importRequestMessage } from '../messaging/importRequests';
+import { knownActuals } from '../storage/proposals';
 import type { StagedGroup } from '../storage/staging';
 import type { Logger, Runtime } from '../runtime';
 import { importStagedProposal, type ImportOptions } from './importFromStaging';
@@ -48,7 +49,7 @@ async function due(rt: Runtime, group: StagedGroup): Promise<boolean> {
   if (statusAfter(header, group, [], []) !== 'AwaitingLines') return true;
   if (!(await rt.proposals.holdsActuals(group.proposal))) return false;
   const part = await rt.proposals.read(group.proposal);
-  const known = [...part.actuals.values()].map((s) => s.value);
+  const known = knownActuals(part);
   const departed = [...part.departed.values()].map((s) => s.value);
   return statusAfter(part.header?.value ?? header, group, known, departed) !== 'AwaitingLines';
 }

@@ -69,6 +69,16 @@ export function heldVersion(h: Holding): BilledSalesActual | undefined {
   return parked && parked.version > (h.departed?.value.through ?? -1) ? parked : undefined;
 }
 
+/**
+ * The versions a partition holds: its parked rows and the actuals its builds'
+ * lines carry (a version on a line has no row of its own). What an import plan
+ * takes as `known`, in the periodic import and in the fast path's check alike.
+ */
+export function knownActuals(part: ProposalPartition): BilledSalesActual[] {
+  const onLines = [...part.builds.values()].flatMap((rows) => rows.map((r) => r.line.actual));
+  return [...[...part.actuals.values()].map((s) => s.value), ...onLines];
+}
+
 /** Everything one proposal's partition holds, as read in one query. */
 export interface ProposalPartition {
   partitionKey: string;

@@ -31,7 +31,7 @@ import {
 } from './proposalRows';
 
 export type { Holding, PostedLine, ProposalPartition, Stored } from './proposalRows';
-export { heldVersion } from './proposalRows';
+export { heldVersion, knownActuals } from './proposalRows';
 
 const versionOf = (a: BilledSalesActual) => `${a.actualId}@${a.version}`;
 
