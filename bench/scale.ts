@@ -84,10 +84,11 @@ export const SCALES: Record<Scale['name'], Scale> = {
     httpProposals: 2,
     httpFreshPostings: 12,
     m7Deliveries: 10,
+    // Past SEND_WITH_ANSWER_MAX_LINES, so the tiny run takes the large posting's path; test/largeInvoice.test.ts goes further.
     largeLines: 1_001,
     hugeLines: null,
-    latencyInvoices: 3,
-    latencyConcurrency: 3,
+    latencyInvoices: 2,
+    latencyConcurrency: 2,
   },
 };
 

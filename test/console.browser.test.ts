@@ -118,7 +118,7 @@ describe('the operations console in headless Chromium (npm start, demo data)', (
         const text = (await outcome(p).textContent()) ?? '';
         return text !== before && expected.test(text) && text;
       },
-      15_000,
+      30_000,
     );
   }
   /** Refreshes (as the page does on its own every 10 s) until `seen`. */
