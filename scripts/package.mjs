@@ -34,7 +34,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, 'dist-package');
 const stageDir = path.join(outDir, 'app');
 /** Where build() compiles: outside dist/ and outside what stageApp() clears. */
-const buildDir = path.join(os.tmpdir(), `project-invoice-integration-build-${process.pid}`);
+/**
+ * PACKAGE_CLEAN_BUILD names a clean build made just before from tsconfig.build.json (the test run's global
+ * setup compiles dist/ from scratch): it is packaged as it is, not compiled a second time, and left in place.
+ */
+const prebuilt = process.env.PACKAGE_CLEAN_BUILD ? path.resolve(process.env.PACKAGE_CLEAN_BUILD) : undefined;
+const buildDir = prebuilt ?? path.join(os.tmpdir(), `project-invoice-integration-build-${process.pid}`);
 const tscBin = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 const zipPath = path.join(outDir, 'app.zip');
 
@@ -117,13 +122,17 @@ export function writeZip(baseDir, names, target) {
  * emptying dist/ would pull it from under a local host or test that runs from it.
  */
 function build() {
-  console.log('package: tsc (a clean build of its own)');
-  fs.rmSync(buildDir, { recursive: true, force: true });
-  run(
-    process.execPath,
-    [tscBin, '-p', 'tsconfig.build.json', '--outDir', buildDir, '--tsBuildInfoFile', path.join(buildDir, '.tsbuildinfo')],
-    root,
-  );
+  if (prebuilt) {
+    console.log(`package: the clean build in ${path.relative(root, prebuilt) || '.'} (PACKAGE_CLEAN_BUILD)`);
+  } else {
+    console.log('package: tsc (a clean build of its own)');
+    fs.rmSync(buildDir, { recursive: true, force: true });
+    run(
+      process.execPath,
+      [tscBin, '-p', 'tsconfig.build.json', '--outDir', buildDir, '--tsBuildInfoFile', path.join(buildDir, '.tsbuildinfo')],
+      root,
+    );
+  }
   const functionsDir = path.join(buildDir, 'functions');
   if (!fs.existsSync(functionsDir) || !listFiles(functionsDir).some((f) => f.endsWith('.js'))) {
     fail('the build produced no functions/*.js (check tsconfig rootDir ".")');
@@ -207,7 +216,7 @@ async function zipApp() {
 async function main() {
   build();
   stageApp();
-  fs.rmSync(buildDir, { recursive: true, force: true });
+  if (!prebuilt) fs.rmSync(buildDir, { recursive: true, force: true });
   installProductionDependencies();
   await zipApp();
 }

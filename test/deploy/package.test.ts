@@ -54,8 +54,10 @@ let zip: ZipFile;
 let output = '';
 
 beforeAll(() => {
+  // The global setup has just compiled dist/ from scratch with the same tsconfig: package that build.
   const result = spawnSync(process.execPath, [join(root, 'scripts', 'package.mjs')], {
     cwd: root,
+    env: { ...process.env, PACKAGE_CLEAN_BUILD: join(root, 'dist') },
     encoding: 'utf8',
     timeout: 230_000,
   });
