@@ -33,7 +33,8 @@ const DEAD_ACTUAL = actualId(2);
 /** Sent while the import is paused. */
 const late = proposalWithActuals({ proposalId: 'PINV-LATE-1', lines: 3 });
 
-describe('the operations console in headless Chromium (npm start, demo data)', () => {
+// A busy 2-core machine (npm test runs three files at once beside Azurite and the host) can take seconds per click.
+describe('the operations console in headless Chromium (npm start, demo data)', { timeout: 150_000 }, () => {
   let host: HostProcess;
   let dataverse: DataverseSimulator | undefined;
   let browser: Browser;
@@ -86,16 +87,20 @@ describe('the operations console in headless Chromium (npm start, demo data)', (
       print: () => {},
     });
     expect(demo.differences).toEqual([]);
-    await until('the dead letter', async () => {
-      const dead = (await (await fetch(`${host.url}/admin/local/dead-letters`, { headers: withKey })).json()) as unknown[];
-      return dead.length === 1;
-    });
+    await until(
+      'the dead letter',
+      async () => {
+        const dead = (await (await fetch(`${host.url}/admin/local/dead-letters`, { headers: withKey })).json()) as unknown[];
+        return dead.length === 1;
+      },
+      60_000,
+    );
     // Dataverse is back before the operator retries.
     dataverse = await startDataverseSimulator({ seed: dataverseSeed(), port: dataversePort });
 
     mkdirSync(SHOTS, { recursive: true });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.setDefaultTimeout(10_000);
+    page.setDefaultTimeout(30_000);
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(`${host.url}/api/console?code=${FUNCTION_KEY}`);
   }, 120_000);
@@ -123,11 +128,15 @@ describe('the operations console in headless Chromium (npm start, demo data)', (
   }
   /** Refreshes (as the page does on its own every 10 s) until `seen`. */
   async function refreshUntil(what: string, seen: () => Promise<boolean>) {
-    await until(what, async () => {
-      await page.getByRole('button', { name: 'Refresh now' }).click();
-      await page.waitForTimeout(300);
-      return seen();
-    });
+    await until(
+      what,
+      async () => {
+        await page.getByRole('button', { name: 'Refresh now' }).click();
+        await page.waitForTimeout(300);
+        return seen();
+      },
+      60_000,
+    );
   }
   const showList = (name: RegExp, p = page) => p.getByRole('navigation', { name: 'Lists' }).getByRole('button', { name }).click();
   const list = (p = page) => p.locator('#list');
@@ -191,7 +200,7 @@ describe('the operations console in headless Chromium (npm start, demo data)', (
   it('retries a message dead-lettered while Dataverse (the Web API stand-in) was down, once; a second retry, from a page that still shows it, is refused and says why', async () => {
     // A second operator opened the dead letters before the first retried one, and their page holds still.
     const other = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    other.setDefaultTimeout(10_000);
+    other.setDefaultTimeout(30_000);
     await other.goto(`${host.url}/api/console?code=${FUNCTION_KEY}`);
     await other.getByLabel('Refresh every 10 s').uncheck();
     await signIn(other, 'Bob Operator');
@@ -204,10 +213,14 @@ describe('the operations console in headless Chromium (npm start, demo data)', (
     await row.waitFor();
     const done = await confirmed(() => row.getByRole('button', { name: 'Retry' }).click(), 'Retry', /retried/);
     expect(done).toMatch(/^Done: .* retried/);
-    const applied = await until('the retried actual applied', async () => {
-      const r = await fetch(`${host.url}/api/actuals/usmf/${DEAD_ACTUAL}`, { headers: withKey });
-      return r.status === 200 && ((await r.json()) as { actualId: string });
-    });
+    const applied = await until(
+      'the retried actual applied',
+      async () => {
+        const r = await fetch(`${host.url}/api/actuals/usmf/${DEAD_ACTUAL}`, { headers: withKey });
+        return r.status === 200 && ((await r.json()) as { actualId: string });
+      },
+      60_000,
+    );
     expect(applied.actualId).toBe(DEAD_ACTUAL);
     // A retried dead letter leaves the dead-letter list.
     await list().getByText('Nothing here.').waitFor();
