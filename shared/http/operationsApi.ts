@@ -14,7 +14,7 @@ import { outOfSync } from '../operations/outOfSync';
 import { pageToken, readPageToken } from '../operations/pageTokens';
 import { proposalsInState } from '../operations/stateLists';
 import { summarySources } from '../operations/sources';
-import { summary } from '../operations/summary';
+import { summary, type SummarySources } from '../operations/summary';
 import { runtime } from '../runtime';
 import { operatorAction } from './operatorAction';
 import { firstField, problem } from './problem';
@@ -34,10 +34,15 @@ async function flows(): Promise<FlowControl> {
   return (control ??= flowControl(settings(), (await runtime()).tables));
 }
 
-export async function summaryAnswer(): Promise<HttpResponseInit> {
+let sources: SummarySources | undefined;
+/** One per process, like the flow control: the console asks every 10 s, and the Service Bus admin client is kept. */
+async function summaryInputs(): Promise<SummarySources> {
   const fc = await flows();
-  const sources = summarySources(settings(), () => fc.flows());
-  return { status: 200, jsonBody: await summary(await runtime(), sources) };
+  return (sources ??= summarySources(settings(), () => fc.flows()));
+}
+
+export async function summaryAnswer(): Promise<HttpResponseInit> {
+  return { status: 200, jsonBody: await summary(await runtime(), await summaryInputs()) };
 }
 
 export async function flowsAnswer(): Promise<HttpResponseInit> {
