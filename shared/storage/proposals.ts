@@ -323,15 +323,12 @@ export class ProposalStore {
   async range<T>(pk: string, prefix: string, limit = Infinity): Promise<Stored<T>[]> {
     const filter = odata`PartitionKey eq ${pk} and RowKey ge ${prefix} and RowKey lt ${prefixEnd(prefix)}`;
     const out: Stored<T>[] = [];
-    const pageSize = Number.isFinite(limit) ? Math.min(limit, 1000) : undefined;
-    for await (const row of this.table
+    const pages = this.table
       .listEntities<Row>({ queryOptions: { filter, select: ['RowKey', 'json'] } })
-      .byPage({ maxPageSize: pageSize })) {
-      for (const r of row) {
-        if (out.length >= limit) return out;
-        out.push({ value: json(r), etag: r.etag });
-      }
-      if (out.length >= limit) return out;
+      .byPage({ maxPageSize: Number.isFinite(limit) ? Math.min(limit, 1000) : undefined });
+    for await (const page of pages) {
+      for (const r of page.slice(0, limit - out.length)) out.push({ value: json(r), etag: r.etag });
+      if (out.length >= limit) break;
     }
     return out;
   }
