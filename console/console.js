@@ -367,11 +367,14 @@ async function openActual(legalEntity, actualId) {
 }
 
 async function loadList(append) {
+  const shown = view;
   const token = append && nextPageToken ? `&pageToken=${encodeURIComponent(nextPageToken)}` : '';
-  const page = await api(view.path(token));
+  const page = await api(shown.path(token));
+  // The operator chose another list while this one loaded (a slow refresh): its answer is no longer wanted.
+  if (shown !== view) return;
   nextPageToken = page.nextPageToken ?? null;
   pages = append ? pages + 1 : 1;
-  const rendered = view.render(page.items);
+  const rendered = shown.render(page.items);
   if (append && rendered.tagName === 'TABLE')
     $('list')
       .querySelector('tbody')
