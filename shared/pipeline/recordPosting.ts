@@ -63,10 +63,8 @@ export async function recordPosting(
   // What this call committed, if it committed a posting: its updates are sent from memory, with no read back.
   let committed: { header: ProposalHeader; outbox: OutboxEntryKey | undefined } | undefined;
   const result = await withOptimisticRetry(`posting of ${le}/${proposalId}`, async (): Promise<PostingResult> => {
-    const header = await rt.proposals.header(pk);
-    // Only a proposal with lines to post needs them read: a posted one is answered from its header.
-    const build = header?.value.status === 'LinesCreated' ? header.value.activeBuild : null;
-    const lines = build ? await rt.proposals.lines(pk, build) : [];
+    // One query: the header and the lines it shows (a posted proposal is answered from its header alone).
+    const { header, lines } = await rt.proposals.headerWithLines(pk);
     const decision = decidePosting(
       header?.value,
       lines.map((l) => l.value.actual.actualId),
