@@ -10,14 +10,14 @@ import { TableOutbound } from '../shared/messaging/accountingUpdates';
 import { formatMoney, sumMoney } from '../shared/contracts/money';
 import type { Runtime } from '../shared/runtime';
 import type { HttpFunction, ServiceBusFunction } from '../shared/hosting/definition';
-import { httpRequest, proposalWithActuals, serviceBusContext } from './support/builders';
+import { deliverMessage, httpRequest, proposalWithActuals, serviceBusContext } from './support/builders';
 import { postingFor, signedHeaders } from './support/posting';
 import { testRuntime } from './support/runtime';
 
 const timer = { isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
 
 async function deliver(fn: ServiceBusFunction, body: unknown, messageId: string) {
-  await fn.handler(JSON.stringify(body), serviceBusContext(messageId));
+  await deliverMessage(fn, JSON.stringify(body), messageId);
 }
 
 async function call(fn: HttpFunction, init: Parameters<typeof httpRequest>[0]) {

@@ -3,7 +3,7 @@ import { MAX_BATCH } from '../storage/batches';
 import { withOptimisticRetry } from '../storage/conditions';
 import { parseProposalPartition, proposalPartition } from '../storage/keys';
 import { knownActuals, type ProposalPartition } from '../storage/proposals';
-import { allShards, type StagedGroup, type StagedRow, type StagingStore } from '../storage/staging';
+import { allShards, isHeaderFlag, stagedActualsOf, type StagedGroup, type StagedRow, type StagingStore } from '../storage/staging';
 import type { Logger, Runtime } from '../runtime';
 import { inParallel } from './inParallel';
 
@@ -41,7 +41,7 @@ function outcomeOf(part: ProposalPartition, plan: ImportPlan): ProposalOutcome {
  */
 async function assumedPartition(rt: Runtime, group: StagedGroup): Promise<ProposalPartition | undefined> {
   const flag = group.rows.filter(isHeaderFlag).at(-1); // key order: the newest version last
-  if (!flag || !group.rows.some((r) => r.actual || r.departure)) return undefined;
+  if (!flag || !group.rows.some((r) => !isHeaderFlag(r))) return undefined;
   const header = flag.header ?? (await rt.proposals.header(group.proposal));
   return {
     partitionKey: group.proposal,
@@ -54,13 +54,11 @@ async function assumedPartition(rt: Runtime, group: StagedGroup): Promise<Propos
   };
 }
 
-const isHeaderFlag = (r: StagedRow) => !r.actual && !r.departure;
-
 const beforeBatchOf = (options: ImportOptions, proposal: string) =>
   options.beforeBatch && ((i: number, n: number) => options.beforeBatch!(proposal, i, n));
 
 async function importProposal(rt: Runtime, group: StagedGroup, options: ImportOptions, log: Logger, sweeper: StagedRowSweeper) {
-  const staged = group.rows.flatMap((r) => (r.actual ? [r.actual] : []));
+  const staged = group.rows.flatMap(stagedActualsOf);
   const leaving = group.rows.flatMap((r) => (r.departure ? [r.departure] : []));
   const { legalEntity, proposalId } = parseProposalPartition(group.proposal);
   const name = `proposal ${legalEntity}/${proposalId}`;

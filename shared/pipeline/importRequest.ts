@@ -4,7 +4,7 @@ import { planImport, type Departed } from '../domain/importPlan';
 import type { ProposalHeader } from '../domain/proposal';
 import { importRequestMessage } from '../messaging/importRequests';
 import { knownActuals } from '../storage/proposals';
-import type { StagedGroup } from '../storage/staging';
+import { isHeaderFlag, stagedActualsOf, type StagedGroup } from '../storage/staging';
 import type { Logger, Runtime } from '../runtime';
 import { importStagedProposal, type ImportOptions } from './importFromStaging';
 import { parseDelivery, type Delivery, type Outcome } from './inbound';
@@ -30,7 +30,7 @@ export async function requestImport(rt: Runtime, legalEntity: string, proposalId
 
 /** The status the import would give the proposal with these actuals: the import plan decides, as in every import. */
 function statusAfter(header: ProposalHeader, group: StagedGroup, known: BilledSalesActual[], departed: Departed[]) {
-  const staged = group.rows.flatMap((r) => (r.actual ? [r.actual] : []));
+  const staged = group.rows.flatMap(stagedActualsOf);
   const leaving = group.rows.flatMap((r) => (r.departure ? [r.departure] : []));
   const plan = planImport({ header, known, departed, staged, leaving });
   return plan.header?.status ?? header.status;
@@ -43,7 +43,7 @@ function statusAfter(header: ProposalHeader, group: StagedGroup, known: BilledSa
  * partition read only when an earlier scheduled run parked actuals.
  */
 async function due(rt: Runtime, group: StagedGroup): Promise<boolean> {
-  const flagged = group.rows.filter((r) => !r.actual && !r.departure && r.header).at(-1)?.header;
+  const flagged = group.rows.filter((r) => isHeaderFlag(r) && r.header).at(-1)?.header;
   const header = flagged?.value ?? (await rt.proposals.header(group.proposal))?.value;
   if (!header) return false; // its header's delivery asks again
   if (statusAfter(header, group, [], []) !== 'AwaitingLines') return true;

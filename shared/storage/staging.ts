@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { odata, type TableClient } from '@azure/data-tables';
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 import type { BilledSalesActual } from '../contracts/actual';
 import type { Departed } from '../domain/importPlan';
 import type { ProposalHeader } from '../domain/proposal';
-import { createIfAbsent } from './conditions';
-import { deleteImmutableRows } from './batches';
+import { createIfAbsent, isConflict } from './conditions';
+import { chunk, deleteImmutableRows, MAX_BATCH } from './batches';
 import { encodeKeyPart, prefixEnd, proposalPartition, SEPARATOR, versionKey } from './keys';
 
 /**
@@ -14,6 +14,8 @@ import { encodeKeyPart, prefixEnd, proposalPartition, SEPARATOR, versionKey } fr
  * proposal sit together in one shard, in key order.
  *
  * RowKey = {proposalPartition}|a|{actualId}|{version}   a staged actual (a version the register accepted)
+ *        = {proposalPartition}|b|{digest}               several staged actuals of the proposal, staged by one batch
+ *                                                       of deliveries; the digest is of their ids and versions
  *        = {proposalPartition}|h|{version}              "header changed, evaluate again"
  *        = {proposalPartition}|l|{actualId}|{version}   "this actual is not the proposal's through that version"
  *
@@ -39,10 +41,19 @@ export interface StagedRow {
   rowKey: string;
   proposal: string;
   actual?: BilledSalesActual;
+  /** On a bundle row: the staged actuals it carries. */
+  bundle?: BilledSalesActual[];
   /** On a departure row: the actual that left, through which version. */
   departure?: Departed;
   /** On a flag row: the header as written for that version, with the write's ETag. */
   header?: HeaderSnapshot;
+}
+
+/** A departure found by a batch of deliveries, for the proposal it names. */
+export interface DepartureToStage {
+  legalEntity: string;
+  proposalId: string;
+  departure: Departed;
 }
 
 export interface HeaderSnapshot {
@@ -61,6 +72,7 @@ type Entity = {
   rowKey: string;
   proposal: string;
   json?: string;
+  bundle?: string;
   header?: string;
   headerEtag?: string;
   departure?: string;
@@ -78,6 +90,63 @@ export function stagedActualEntity(a: BilledSalesActual): Entity & { json: strin
     proposal,
     json: JSON.stringify(a),
   };
+}
+
+/**
+ * The staged rows of the accepted actuals of one batch of deliveries: an actual alone in its proposal gets its
+ * own row, as stageActual writes it; several of one proposal share bundle rows of up to MAX_BUNDLE characters,
+ * so the import reads and deletes one row for them instead of one each. A bundle's key is a digest of the ids
+ * and versions it carries, and a version the register accepted has one content, so the content is still fixed
+ * by the key; an actual in two rows (a redelivery in another batch) is one version to the import plan.
+ */
+export function stagedEntities(actuals: readonly BilledSalesActual[]): Entity[] {
+  const byProposal = new Map<string, BilledSalesActual[]>();
+  for (const a of actuals) {
+    const proposal = proposalPartition(a.legalEntity, a.proposalId);
+    const list = byProposal.get(proposal) ?? [];
+    if (!list.some((b) => b.actualId === a.actualId && b.version === a.version)) list.push(a);
+    byProposal.set(proposal, list);
+  }
+  const rows: Entity[] = [];
+  for (const [proposal, list] of byProposal) {
+    if (list.length === 1) {
+      rows.push(stagedActualEntity(list[0]!));
+      continue;
+    }
+    for (const part of bundled(list)) {
+      const json = JSON.stringify(part);
+      if (part.length === 1) rows.push(stagedActualEntity(part[0]!));
+      else
+        rows.push({ partitionKey: shardOf(proposal), rowKey: [proposal, 'b', bundleDigest(part)].join(SEPARATOR), proposal, bundle: json });
+    }
+  }
+  return rows;
+}
+
+/** A string property holds at most 64 KiB (32,768 UTF-16 code units); a bundle stays well inside it. */
+const MAX_BUNDLE = 30_000;
+
+function bundled(list: readonly BilledSalesActual[]): BilledSalesActual[][] {
+  const parts: BilledSalesActual[][] = [];
+  let current: BilledSalesActual[] = [];
+  let size = 2;
+  for (const a of list) {
+    const n = JSON.stringify(a).length + 1;
+    if (current.length && size + n > MAX_BUNDLE) {
+      parts.push(current);
+      current = [];
+      size = 2;
+    }
+    current.push(a);
+    size += n;
+  }
+  if (current.length) parts.push(current);
+  return parts;
+}
+
+function bundleDigest(part: readonly BilledSalesActual[]): string {
+  const ids = part.map((a) => `${a.actualId}\n${a.version}`).sort();
+  return createHash('sha256').update(ids.join('\n')).digest('hex').slice(0, 32);
 }
 
 /** The departure row of an actual from a proposal (what stageDeparture writes). */
@@ -105,10 +174,17 @@ function stagedRow(e: Entity): StagedRow {
     rowKey: e.rowKey,
     proposal: e.proposal,
     ...(e.json ? { actual: JSON.parse(e.json) as BilledSalesActual } : {}),
+    ...(e.bundle ? { bundle: JSON.parse(e.bundle) as BilledSalesActual[] } : {}),
     ...(e.departure ? { departure: JSON.parse(e.departure) as Departed } : {}),
     ...(e.header && e.headerEtag ? { header: { value: JSON.parse(e.header) as ProposalHeader, etag: e.headerEtag } } : {}),
   };
 }
+
+/** The staged actuals a row carries (none on a flag or a departure). */
+export const stagedActualsOf = (r: StagedRow): BilledSalesActual[] => (r.actual ? [r.actual] : (r.bundle ?? []));
+
+/** A flag row: "the header arrived or changed". */
+export const isHeaderFlag = (r: StagedRow): boolean => !r.actual && !r.bundle && !r.departure;
 
 export class StagingStore {
   constructor(private readonly table: TableClient) {}
@@ -133,6 +209,33 @@ export class StagingStore {
   async flagHeader(legalEntity: string, proposalId: string, version: number, snapshot?: HeaderSnapshot): Promise<void> {
     const entity = headerFlagEntity(legalEntity, proposalId, version, snapshot);
     await createIfAbsent(() => this.table.createEntity(entity));
+  }
+
+  /**
+   * Stages what one batch of deliveries accepted (see stagedEntities) and the departures it found, in one
+   * transaction per shard and 100 rows. Rows are only ever created: if one already exists (a redelivery after
+   * a crash), that transaction fails whole and its rows are created one by one, skipping those present.
+   */
+  async stageTogether(actuals: readonly BilledSalesActual[], departures: readonly DepartureToStage[]): Promise<void> {
+    const entities = [...stagedEntities(actuals), ...departures.map((d) => departureEntity(d.legalEntity, d.proposalId, d.departure))];
+    const byShard = new Map<string, Map<string, Entity>>();
+    for (const e of entities) {
+      const shard = byShard.get(e.partitionKey) ?? new Map<string, Entity>();
+      shard.set(e.rowKey, e);
+      byShard.set(e.partitionKey, shard);
+    }
+    const batches = [...byShard.values()].flatMap((rows) => chunk([...rows.values()], MAX_BATCH));
+    await Promise.all(
+      batches.map(async (batch) => {
+        if (batch.length === 1) return createIfAbsent(() => this.table.createEntity(batch[0]!));
+        try {
+          await this.table.submitTransaction(batch.map((e) => ['create', e] as TransactionAction));
+        } catch (e) {
+          if (!isConflict(e)) throw e;
+          for (const row of batch) await createIfAbsent(() => this.table.createEntity(row));
+        }
+      }),
+    );
   }
 
   async remove(rows: readonly { partitionKey: string; rowKey: string }[]): Promise<void> {

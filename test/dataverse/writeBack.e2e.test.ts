@@ -11,7 +11,7 @@ import { TableOutbound } from '../../shared/messaging/accountingUpdates';
 import { writeBackAccounting } from '../../shared/pipeline/writeBackAccounting';
 import { QUEUES } from '../../shared/queues';
 import type { Runtime } from '../../shared/runtime';
-import { httpRequest, proposalWithActuals, serviceBusContext } from '../support/builders';
+import { deliverMessage, httpRequest, proposalWithActuals, serviceBusContext } from '../support/builders';
 import { postingFor, signedHeaders } from '../support/posting';
 import { silentLog, testRuntime } from '../support/runtime';
 import { startDataverseSimulator, type DataverseSimulator } from './simulator/server';
@@ -54,7 +54,7 @@ describe('end to end: confirmed, imported, posted, written back onto msdyn_actua
   it("writes every posted actual's voucher and accounting date back, once each, in $batch requests, creating nothing", async () => {
     for (const p of proposals) {
       await syncInvoiceProposal.handler(JSON.stringify(p.invoice), serviceBusContext());
-      for (const a of p.actuals) await syncActuals.handler(JSON.stringify(a), serviceBusContext());
+      for (const a of p.actuals) await deliverMessage(syncActuals, JSON.stringify(a));
     }
     await importFromStaging.handler(timer, serviceBusContext());
     for (const [i, p] of proposals.entries()) {

@@ -38,11 +38,13 @@ import { createHash } from 'node:crypto';
 import { encodeKeyPart } from '../../shared/storage/keys';
 import type { TableOutbound } from '../../shared/messaging/accountingUpdates';
 import type { Runtime } from '../../shared/runtime';
+import type { Outcome } from '../../shared/pipeline/inbound';
 import { ImportRequestQueue, importRequestQueue } from '../support/importRequests';
 import {
   actualMessage,
   canonicalOrder,
   deliver,
+  deliverBatch,
   dropTables,
   headerMessage,
   isolatedRuntime,
@@ -548,10 +550,12 @@ const stats = {
   postings: 0,
   refused: 0,
   fastPathBatches: 0,
+  batchedDeliveries: 0,
   outcomes: {} as Record<string, number>,
 };
 
-type Lane = { canonical: Runtime; shuffled: Runtime };
+/** `batched`: the run under test gets each wave's actuals in one syncActuals invocation (cardinality 'many'). */
+type Lane = { canonical: Runtime; shuffled: Runtime; batched: boolean };
 let lanes: Lane[] = [];
 /** Lanes whose run under test has the import fast path on. */
 let fastLanes: Lane[] = [];
@@ -612,7 +616,7 @@ async function billedOnce(rt: Runtime, b: BatchSpec, tag: string, refused: reado
 }
 
 /** Delivers the batch both ways, compares, and checks the invariants; throws a readable error on a difference. */
-async function converges(b: BatchSpec, { canonical, shuffled }: { canonical: Runtime; shuffled: Runtime }): Promise<void> {
+async function converges(b: BatchSpec, { canonical, shuffled, batched }: Lane): Promise<void> {
   const tag = `t${(runNumber++).toString(36).padStart(4, '0')}`;
   const { messages, sends } = buildBatch(b, tag);
   const actualIds = actualIdsOf(messages);
@@ -642,20 +646,37 @@ async function converges(b: BatchSpec, { canonical, shuffled }: { canonical: Run
       continue;
     }
     if (step.sends.length > 1) stats.concurrentDeliveries += step.sends.length;
-    await Promise.all(
-      step.sends.map(async (send) => {
-        // An import between two steps of the delivery, at the step this delivery's number picks.
-        const at = ['decided', 'takenDown', 'registered'][(send.seq / 3) % 3];
-        const onStep =
-          b.stepImports && send.seq % 3 === 0
-            ? async (s: string) => void (s === at && (stats.stepImports++, await importFromStaging(shuffled, quiet)))
-            : undefined;
-        const outcome = await deliver(shuffled, send.message, { spelling: send.spelling, ...(onStep ? { onStep } : {}) });
-        if (send.spelling !== 'plain') stats.respelled++;
-        if (outcome.kind === 'quarantined' && send.message.kind === 'actual') refused.push(send.message.body);
-        stats.outcomes[outcome.kind] = (stats.outcomes[outcome.kind] ?? 0) + 1;
+    const record = (send: (typeof step.sends)[number], outcome: Outcome) => {
+      if (send.spelling !== 'plain') stats.respelled++;
+      if (outcome.kind === 'quarantined' && send.message.kind === 'actual') refused.push(send.message.body);
+      stats.outcomes[outcome.kind] = (stats.outcomes[outcome.kind] ?? 0) + 1;
+    };
+    // An import between two steps of the delivery, at the step this delivery's number picks.
+    const stepHook = (send: (typeof step.sends)[number]) => {
+      const at = ['decided', 'takenDown', 'registered'][(send.seq / 3) % 3];
+      return b.stepImports && send.seq % 3 === 0
+        ? async (s: string) => void (s === at && (stats.stepImports++, await importFromStaging(shuffled, quiet)))
+        : undefined;
+    };
+    // A batched lane hands the wave's actuals to syncActuals in one invocation, as the host does with what it received at once.
+    const together = batched ? step.sends.filter((s) => s.message.kind === 'actual') : [];
+    const alone = together.length > 1 ? step.sends.filter((s) => s.message.kind !== 'actual') : step.sends;
+    await Promise.all([
+      ...(together.length > 1
+        ? [
+            (async () => {
+              stats.batchedDeliveries += together.length;
+              const onStep = together.map(stepHook).find((h) => h);
+              const outcomes = await deliverBatch(shuffled, together, onStep ? { onStep } : {});
+              outcomes.forEach((o, i) => record(together[i]!, o));
+            })(),
+          ]
+        : []),
+      ...alone.map(async (send) => {
+        const onStep = stepHook(send);
+        record(send, await deliver(shuffled, send.message, { spelling: send.spelling, ...(onStep ? { onStep } : {}) }));
       }),
-    );
+    ]);
     // A new header version must never leave lines on show that no longer fit it (even with an import in flight).
     if (step.sends.some((s) => s.message.kind === 'header' && s.message.body.version > 1)) {
       const broken = await allOrNothing(shuffled, b, tag);
@@ -735,11 +756,16 @@ async function allOrNothing(rt: Runtime, b: BatchSpec, tag: string): Promise<str
 describe('convergence: any delivery order, any number of copies, interleaved imports', () => {
   beforeAll(async () => {
     const runtimes = await Promise.all(Array.from({ length: 2 * LANES }, () => isolatedRuntime()));
-    lanes = Array.from({ length: LANES }, (_, i) => ({ canonical: runtimes[2 * i]!, shuffled: runtimes[2 * i + 1]! }));
+    lanes = Array.from({ length: LANES }, (_, i) => ({
+      canonical: runtimes[2 * i]!,
+      shuffled: runtimes[2 * i + 1]!,
+      batched: i % 2 === 1,
+    }));
     fastLanes = await Promise.all(
-      Array.from({ length: FAST_LANES }, async () => ({
+      Array.from({ length: FAST_LANES }, async (_, i) => ({
         canonical: await isolatedRuntime(),
         shuffled: await isolatedRuntime({ importRequests: new ImportRequestQueue() }),
+        batched: i % 2 === 1,
       })),
     );
   });
@@ -749,7 +775,7 @@ describe('convergence: any delivery order, any number of copies, interleaved imp
         `${stats.messages} messages, ${stats.deliveries} deliveries (${stats.duplicates} duplicates, ${stats.concurrentDeliveries} in concurrent waves), ` +
         `${stats.reordered} batches delivered out of canonical order, ${stats.imports} interleaved imports, ${stats.lines} lines compared; ` +
         `${stats.moves} actuals moved between proposals or types, ${stats.conflicts} versions with two contents, ${stats.respelled} deliveries respelled, ` +
-        `${stats.stepImports} imports inside a delivery, ${stats.postedBatches} batches with ${stats.postings} postings, ${stats.refused} deliveries refused; ` +
+        `${stats.stepImports} imports inside a delivery, ${stats.batchedDeliveries} deliveries in batched invocations, ${stats.postedBatches} batches with ${stats.postings} postings, ${stats.refused} deliveries refused; ` +
         `outcomes ${JSON.stringify(stats.outcomes)}`,
     );
     const requests = fastLanes.map((l) => importRequestQueue(l.shuffled)!.stats);
@@ -808,7 +834,16 @@ describe('convergence: any delivery order, any number of copies, interleaved imp
     expect(stats.batches).toBeGreaterThanOrEqual(200);
     expect(stats.duplicates).toBeGreaterThan(0);
     expect(stats.reordered).toBeGreaterThan(0);
-    for (const k of ['moves', 'conflicts', 'respelled', 'stepImports', 'postedBatches', 'postings', 'refused'] as const)
+    for (const k of [
+      'moves',
+      'conflicts',
+      'respelled',
+      'stepImports',
+      'postedBatches',
+      'postings',
+      'refused',
+      'batchedDeliveries',
+    ] as const)
       expect(stats[k], k).toBeGreaterThan(0);
   });
 });

@@ -24,7 +24,7 @@ import { importFromStaging } from '../../shared/pipeline/importFromStaging';
 import { readActual, readProposal } from '../../shared/pipeline/readModels';
 import { QUEUES } from '../../shared/queues';
 import type { Runtime } from '../../shared/runtime';
-import { actual, httpRequest, invoice, proposalWithActuals, serviceBusContext } from '../support/builders';
+import { actual, deliverMessage, httpRequest, invoice, proposalWithActuals, serviceBusContext } from '../support/builders';
 import { postingFor, signedHeaders } from '../support/posting';
 import { quiet, tableRows } from '../support/reliability';
 import { testRuntime } from '../support/runtime';
@@ -369,7 +369,7 @@ async function deliverCase(c: MessageCase, queue: 'actuals' | 'proposals') {
   const messageId = uid('hostile');
   const body = c.body();
   // A hostile message must never make the function throw: that would be a retry storm, then a dead letter.
-  await expect(fn.handler(body, serviceBusContext(messageId))).resolves.toBeUndefined();
+  await expect(deliverMessage(fn, body, messageId)).resolves.toBeUndefined();
   const kept = (await rt.quarantine.list(source)).filter((q) => q.messageId === messageId);
   if ('quarantined' in c.expect) {
     expect(kept, 'kept in quarantine, once').toHaveLength(1);
@@ -399,7 +399,7 @@ describe('hostile input: messages', () => {
   beforeAll(async () => {
     rt = await testRuntime();
     for (const m of [neighbour.invoice, ...neighbour.actuals]) {
-      await ('actualId' in m ? syncActuals : syncInvoiceProposal).handler(JSON.stringify(m), serviceBusContext());
+      await deliverMessage('actualId' in m ? syncActuals : syncInvoiceProposal, JSON.stringify(m));
     }
     await importFromStaging(rt, quiet);
     neighbourRows = await neighbourState();
@@ -430,8 +430,7 @@ describe('hostile input: messages', () => {
     const p = proposalWithActuals({ proposalId: `Z/\\#?'%`, lines: 2, legalEntity: `#?'/` });
     const odd = (a: Actual, i: number): Actual => ({ ...a, actualId: `${STRANGE}${i}`, projectId: STRANGE });
     const actuals = p.actuals.map(odd);
-    for (const m of [p.invoice, ...actuals])
-      await ('actualId' in m ? syncActuals : syncInvoiceProposal).handler(JSON.stringify(m), serviceBusContext());
+    for (const m of [p.invoice, ...actuals]) await deliverMessage('actualId' in m ? syncActuals : syncInvoiceProposal, JSON.stringify(m));
     await importFromStaging(rt, quiet);
     const res = (await get(
       getInvoiceProposal.handler,
@@ -647,7 +646,7 @@ describe('hostile input: posting callbacks', () => {
   beforeAll(async () => {
     rt = await testRuntime();
     for (const m of [postable.invoice, ...postable.actuals])
-      await ('actualId' in m ? syncActuals : syncInvoiceProposal).handler(JSON.stringify(m), serviceBusContext());
+      await deliverMessage('actualId' in m ? syncActuals : syncInvoiceProposal, JSON.stringify(m));
     await importFromStaging(rt, quiet);
   });
 

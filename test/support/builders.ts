@@ -2,6 +2,7 @@ import { InvocationContext, HttpRequest } from '@azure/functions';
 import type { Actual } from '../../shared/contracts/actual';
 import type { ConfirmedInvoice } from '../../shared/contracts/invoiceProposal';
 import { formatMoney, parseMoney, sumMoney } from '../../shared/contracts/money';
+import type { ServiceBusFunction } from '../../shared/hosting/definition';
 
 export const GUID = (n: number, tag = 'a') => `${tag.padEnd(8, '0').slice(0, 8)}-0000-4000-8000-${n.toString().padStart(12, '0')}`;
 
@@ -106,6 +107,20 @@ export function serviceBusContext(messageId = `msg-${++messageSeq}`, deliveryCou
     triggerMetadata: { messageId, deliveryCount, enqueuedTimeUtc: new Date().toISOString() },
     logHandler: () => {},
   });
+}
+
+/**
+ * Delivers one message to a Service Bus function as the Functions host would: a function with
+ * cardinality 'many' gets an array and its ids in `messageIdArray`, any other gets the message itself.
+ */
+export function deliverMessage(fn: ServiceBusFunction, body: unknown, messageId = `msg-${++messageSeq}`, deliveryCount = 1) {
+  if (fn.cardinality !== 'many') return fn.handler(body, serviceBusContext(messageId, deliveryCount));
+  const context = new InvocationContext({
+    functionName: fn.name,
+    triggerMetadata: { messageIdArray: [messageId], deliveryCountArray: [deliveryCount], enqueuedTimeUtcArray: [new Date().toISOString()] },
+    logHandler: () => {},
+  });
+  return fn.handler([body], context);
 }
 
 export function httpRequest(init: {

@@ -17,7 +17,7 @@ import { importFromStaging, type ImportOptions, type ImportSummary } from '../..
 import type { Delivery, Outcome } from '../../shared/pipeline/inbound';
 import { readActual, readProposal } from '../../shared/pipeline/readModels';
 import { syncInvoiceProposal } from '../../shared/pipeline/syncInvoiceProposal';
-import { stageActual, type StepHook } from '../../shared/pipeline/stageActual';
+import { stageActual, stageActuals, type StepHook } from '../../shared/pipeline/stageActual';
 import { actualSchema } from '../../shared/contracts/actual';
 import { QUEUES } from '../../shared/queues';
 import { readSettings } from '../../shared/config';
@@ -87,6 +87,25 @@ export async function deliver(rt: Runtime, m: Message, options: { onStep?: StepH
   const outcome = m.kind === 'header' ? await syncInvoiceProposal(rt, d, quiet) : await stageActual(rt, d, quiet, options.onStep);
   await importRequestQueue(rt)?.deliverAll(rt, quiet);
   return outcome;
+}
+
+/**
+ * Actual messages received together, delivered as the Functions host hands them to syncActuals (cardinality
+ * 'many'): one invocation with all of them. Then the import requests pending after it, as `deliver` does.
+ */
+export async function deliverBatch(
+  rt: Runtime,
+  sends: readonly { message: Message; spelling?: Spelling }[],
+  options: { onStep?: StepHook } = {},
+): Promise<Outcome[]> {
+  const deliveries: Delivery[] = sends.map(({ message, spelling }) => ({
+    source: QUEUES.actuals,
+    messageId: messageId(message),
+    body: JSON.stringify(spelled(message.body, spelling)),
+  }));
+  const outcomes = await stageActuals(rt, deliveries, quiet, options.onStep);
+  await importRequestQueue(rt)?.deliverAll(rt, quiet);
+  return outcomes;
 }
 
 /**
