@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { BilledSalesActual } from '../contracts/actual';
 import { formatMoney, parseMoney, sumMoney } from '../contracts/money';
-import { awaitingReason, departedReason, type ProposalHeader, type ProposalStatus } from './proposal';
+import { actualIdsDigest, awaitingReason, departedReason, type ProposalHeader, type ProposalStatus } from './proposal';
 
 /** A proposal line: one billed sales actual, numbered in a stable order. */
 export interface ProposalLine {
@@ -37,6 +37,7 @@ export interface HeaderChange {
   reason: string | null;
   activeBuild: string | null;
   lineCount: number;
+  lineActuals?: { build: string; digest: string };
 }
 
 export interface ImportPlan {
@@ -173,6 +174,7 @@ export function planImport({ header, known, departed = [], staged, leaving = [] 
     };
   }
   const build = buildId(actuals);
-  const next = changed(header, { status: 'LinesCreated', reason: null, activeBuild: build, lineCount: actuals.length });
+  const lineActuals = { build, digest: actualIdsDigest(actuals.map((a) => a.actualId)) };
+  const next = changed(header, { status: 'LinesCreated', reason: null, activeBuild: build, lineCount: actuals.length, lineActuals });
   return { toPark, toDepart, refused: [], header: next, lines: next ? numberLines(actuals) : [] };
 }

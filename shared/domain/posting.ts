@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Posting } from '../contracts/posting';
-import type { PostingRecord, ProposalHeader } from './proposal';
+import { actualIdsDigest, type PostingRecord, type ProposalHeader } from './proposal';
 
 export type PostingDecision =
   | { kind: 'post'; record: PostingRecord }
@@ -25,6 +25,21 @@ export function postingId(p: Posting): string {
 
 function listed(ids: string[], max = 5): string {
   return ids.length > max ? `${ids.slice(0, max).join(', ')} and ${ids.length - max} more` : ids.join(', ');
+}
+
+/**
+ * Whether the header alone shows that the posting names exactly the lines on show: its digest of the active
+ * build's actual ids equals the posting's. Then the lines need not be read (a 10,000-line posting reads none);
+ * otherwise they are, to check and to say which are missing or unknown.
+ */
+export function namesLinesOnShow(header: ProposalHeader, posting: Posting): boolean {
+  const known = header.lineActuals;
+  return (
+    !!known &&
+    !!header.activeBuild &&
+    known.build === header.activeBuild &&
+    known.digest === actualIdsDigest(posting.lines.map((l) => l.actualId))
+  );
 }
 
 /** Whether Finance's posting applies to this proposal, given the actual ids on its lines. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ConfirmedInvoice } from '../contracts/invoiceProposal';
 import type { ProposalStatus } from '../contracts/answers';
 import { sameAmount } from '../contracts/money';
@@ -23,6 +24,12 @@ export interface ProposalHeader {
   /** Which set of line rows is the proposal's lines (see docs/storage.md, "builds"). */
   activeBuild: string | null;
   lineCount: number;
+  /**
+   * A digest of the actual ids the lines of `build` carry, written with the header that makes that build
+   * active: a posting that names exactly those ids is checked against it without reading the lines. Used only
+   * while `build` is the active build; absent on headers written before it existed (their lines are read).
+   */
+  lineActuals?: { build: string; digest: string };
   posting: PostingRecord | null;
   /**
    * When the proposal entered its status (ISO), stamped by the store on the
@@ -105,6 +112,12 @@ export function decideHeader(stored: ProposalHeader | undefined, incoming: Confi
  * longer billed sales): lines it showed are taken off show at once, so they can
  * be neither read nor posted; the next Import from staging evaluates it again.
  */
+/** The digest of a set of actual ids, whatever their order or repeats (see ProposalHeader.lineActuals). */
+export function actualIdsDigest(actualIds: Iterable<string>): string {
+  const ids = [...new Set(actualIds)].sort();
+  return createHash('sha256').update(ids.join('\n')).digest('hex');
+}
+
 export function takeDownFor(header: ProposalHeader, actualId: string): ProposalHeader {
   if (header.status !== 'LinesCreated') return header;
   return {

@@ -1,7 +1,7 @@
 import type { PostingReceipt } from '../contracts/answers';
 import { describeIssues } from '../contracts/common';
 import { postingSchema, type Posting } from '../contracts/posting';
-import { decidePosting } from '../domain/posting';
+import { decidePosting, namesLinesOnShow } from '../domain/posting';
 import { invoiceTypeOf } from '../domain/views';
 import type { PostingRecord, ProposalHeader } from '../domain/proposal';
 import { withOptimisticRetry } from '../storage/conditions';
@@ -63,13 +63,15 @@ export async function recordPosting(
   // What this call committed, if it committed a posting: its updates are sent from memory, with no read back.
   let committed: { header: ProposalHeader; outbox: OutboxEntryKey | undefined } | undefined;
   const result = await withOptimisticRetry(`posting of ${le}/${proposalId}`, async (): Promise<PostingResult> => {
-    // One query: the header and the lines it shows (a posted proposal is answered from its header alone).
-    const { header, lines } = await rt.proposals.headerWithLines(pk);
-    const decision = decidePosting(
-      header?.value,
-      lines.map((l) => l.value.actual.actualId),
-      posting,
-    );
+    const header = await rt.proposals.header(pk);
+    // The lines are read only when the header cannot vouch for them: a posting naming other actuals (to say which),
+    // or a header written before it kept their digest. A posted proposal is answered from its header alone.
+    const build = header?.value.status === 'LinesCreated' ? header.value.activeBuild : null;
+    const lineIds =
+      build && !namesLinesOnShow(header!.value, posting)
+        ? (await rt.proposals.lines(pk, build)).map((l) => l.value.actual.actualId)
+        : posting.lines.map((l) => l.actualId);
+    const decision = decidePosting(header?.value, lineIds, posting);
     switch (decision.kind) {
       case 'notFound':
         return { kind: 'notFound', detail: `proposal ${proposalId} of legal entity ${le} does not exist` };
@@ -84,7 +86,7 @@ export async function recordPosting(
         const posted = await rt.proposals.recordPosting(pk, header!, decision.record, posting.lines);
         committed = { header: posted, outbox };
         log.info(`proposal ${le}/${proposalId} posted as ${decision.record.customerInvoiceId}, voucher ${decision.record.voucher}`);
-        return { kind: 'posted', receipt: receipt(le, proposalId, posted, decision.record, lines.length) };
+        return { kind: 'posted', receipt: receipt(le, proposalId, posted, decision.record, header!.value.lineCount) };
       }
     }
   });

@@ -333,26 +333,6 @@ export class ProposalStore {
     return out;
   }
 
-  /**
-   * The header and, while it shows lines to post (LinesCreated), the lines of its active build, in one query:
-   * what a posting decides on. Lines of a build that is no longer active only exist until the import that
-   * replaced it deletes them, so asking for every build's lines costs nothing in the common case.
-   */
-  async headerWithLines(pk: string): Promise<{ header: Stored<ProposalHeader> | undefined; lines: Stored<ProposalLine>[] }> {
-    const filter = odata`PartitionKey eq ${pk} and (RowKey eq ${headerRow(pk)} or (RowKey ge ${'line|'} and RowKey lt ${prefixEnd('line|')}))`;
-    let header: Stored<ProposalHeader> | undefined;
-    const lines: (Stored<ProposalLine> & { rowKey: string })[] = [];
-    for await (const row of this.table.listEntities<Row>({ queryOptions: { filter, select: ['RowKey', 'json'] } })) {
-      if (isHeaderRow(row.rowKey)) header = { value: json(row), etag: row.etag };
-      else lines.push({ rowKey: row.rowKey, value: json(row), etag: row.etag });
-      // `header|` sorts before `line|`, so the header comes first: only lines that may be posted are read on.
-      if (header?.value.status !== 'LinesCreated') break;
-    }
-    const build = header?.value.activeBuild;
-    const active = build ? lines.filter((l) => l.rowKey.startsWith(`line|${build}|`)).map(({ value, etag }) => ({ value, etag })) : [];
-    return { header, lines: active };
-  }
-
   lines(pk: string, build: string): Promise<Stored<ProposalLine>[]> {
     return this.range<ProposalLine>(pk, `line|${build}|`);
   }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { BilledSalesActual } from '../../../shared/contracts/actual';
 import { buildId, numberLines, planImport, type ImportInput } from '../../../shared/domain/importPlan';
 import { formatMoney, parseMoney, sumMoney } from '../../../shared/contracts/money';
-import { awaitingReason, decideHeader, type ProposalHeader } from '../../../shared/domain/proposal';
+import { actualIdsDigest, awaitingReason, decideHeader, type ProposalHeader } from '../../../shared/domain/proposal';
 import { billed, GUID, header, invoice, postedHeader, shuffled } from '../support/domain';
 import { inputsOf, messages, ownActuals, type Message } from '../support/importModel';
 
@@ -84,7 +84,14 @@ describe('planImport: named cases', () => {
 
   it('creates all lines in one build once every actual is there and the amounts add up', () => {
     const result = plan({ header: awaiting([a, b]), known: [a], staged: [b] });
-    expect(result.header).toEqual({ status: 'LinesCreated', reason: null, activeBuild: buildId([a, b]), lineCount: 2 });
+    expect(result.header).toEqual({
+      status: 'LinesCreated',
+      reason: null,
+      activeBuild: buildId([a, b]),
+      lineCount: 2,
+      // what a posting is checked against without reading the lines
+      lineActuals: { build: buildId([a, b]), digest: actualIdsDigest([b.actualId, a.actualId]) },
+    });
     expect(result.lines).toEqual(numberLines([a, b]));
     expect(result.toPark).toEqual([b]);
   });
@@ -222,6 +229,7 @@ describe('planImport: properties', () => {
             reason: null,
             activeBuild: buildId(expected),
             lineCount: h.invoice.transactionCount,
+            lineActuals: { build: buildId(expected), digest: actualIdsDigest(expected.map((x) => x.actualId)) },
           });
           expect(sumMoney(result.lines.map((l) => l.actual.amount))).toBe(parseMoney(h.invoice.detailAmount));
           expect(ids(result.lines.map((l) => l.actual)).sort()).toEqual(ids(expected).sort());

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Posting } from '../../../shared/contracts/posting';
-import { decidePosting, postingId } from '../../../shared/domain/posting';
+import { decidePosting, namesLinesOnShow, postingId } from '../../../shared/domain/posting';
+import { actualIdsDigest } from '../../../shared/domain/proposal';
 import { GUID, header, posting, postedHeader, shuffled } from '../support/domain';
 
 const [A, B, C] = [1, 2, 3].map((n) => GUID(n, 'act')) as [string, string, string];
@@ -107,5 +108,27 @@ describe('decidePosting: a posting matches exactly the proposal lines', () => {
         expect(decidePosting(posted, postedIds, posting(laterIds)).kind).toBe(same ? 'repeat' : 'conflict');
       }),
     );
+  });
+});
+
+describe('namesLinesOnShow: the header vouches for its lines without their being read', () => {
+  const vouched = { ...withLines, lineActuals: { build: 'b1', digest: actualIdsDigest([A, B]) } };
+
+  it('holds for a posting naming exactly the actuals of the active build, in any order', () => {
+    fc.assert(
+      fc.property(shuffled([A, B]), (ids) => {
+        expect(namesLinesOnShow(vouched, posting(ids))).toBe(true);
+      }),
+    );
+  });
+
+  it('does not hold for one actual too few, too many or another, so the lines are read to say which', () => {
+    for (const ids of [[A], [A, B, C], [A, C]]) expect(namesLinesOnShow(vouched, posting(ids)), ids.join(',')).toBe(false);
+  });
+
+  it('does not hold for a digest of another build (written before the lines changed) or a header without one', () => {
+    expect(namesLinesOnShow({ ...vouched, activeBuild: 'b2' }, posting([A, B]))).toBe(false);
+    expect(namesLinesOnShow({ ...vouched, activeBuild: null }, posting([A, B]))).toBe(false);
+    expect(namesLinesOnShow(withLines, posting([A, B]))).toBe(false);
   });
 });
