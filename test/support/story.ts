@@ -8,7 +8,7 @@ import syncActuals from '../../functions/syncActuals';
 import syncInvoiceProposal from '../../functions/syncInvoiceProposal';
 import type { HttpFunction } from '../../shared/hosting/definition';
 import type { Posting } from '../../shared/contracts/posting';
-import { httpRequest, serviceBusContext } from './builders';
+import { deliverMessage, httpRequest, serviceBusContext } from './builders';
 import { signedHeaders } from './posting';
 
 /** Drives the real function handlers the way the Functions host would. */
@@ -18,7 +18,7 @@ let seq = 0;
 export const sendHeader = (body: unknown, messageId = `h-${++seq}`) =>
   syncInvoiceProposal.handler(typeof body === 'string' ? body : JSON.stringify(body), serviceBusContext(messageId));
 export const sendActual = (body: unknown, messageId = `a-${++seq}`) =>
-  syncActuals.handler(typeof body === 'string' ? body : JSON.stringify(body), serviceBusContext(messageId));
+  deliverMessage(syncActuals, typeof body === 'string' ? body : JSON.stringify(body), messageId);
 export const runImport = () => importFunction.handler(timer, serviceBusContext());
 
 export interface Answer {
