@@ -213,7 +213,7 @@ export async function largeInvoices(ctx: BenchContext): Promise<BenchRow[]> {
   const rows = [
     row({
       id: '8a',
-      name: `a ${n}-line invoice end to end: header sync, ${n} actual syncs (${scale.syncConcurrency} at once), import, posting callback, accounting updates sent`,
+      name: `a ${n}-line invoice end to end: header sync, ${n} actual syncs (in syncActuals batches of ${SYNC_BATCH}), import, posting callback, accounting updates sent`,
       unit: 's',
       figures: [large.result.seconds.total],
       target: target.figureAtMost(

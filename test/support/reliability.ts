@@ -126,6 +126,27 @@ export async function deliverUntilCompleted(
   }
 }
 
+/** The same for a batch handed to syncActuals in one invocation: a throw means the whole batch is delivered again. */
+export async function deliverBatchUntilCompleted(
+  rt: Runtime,
+  messages: readonly Message[],
+  maxDeliveries = 50,
+): Promise<{ outcomes: Outcome[]; deliveries: number }> {
+  for (let n = 1; ; n++) {
+    try {
+      return {
+        outcomes: await deliverBatch(
+          rt,
+          messages.map((message) => ({ message })),
+        ),
+        deliveries: n,
+      };
+    } catch (e) {
+      if (n >= maxDeliveries) throw e;
+    }
+  }
+}
+
 /** A timer run that throws is simply run again on the next tick: run it until one completes. */
 export async function importUntilCompleted(
   rt: Runtime,
