@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +12,8 @@ declare module 'vitest' {
     azuriteConnectionString: string;
     /** test/support/reliabilityWorker.ts bundled into one plain script (see bundleWorker). */
     reliabilityWorkerScript: string;
+    /** Written when `tsc -p tsconfig.build.json` ends: `ok`, or the compiler's output (see distBuilt.ts). */
+    distBuildStatus: string;
   }
 }
 
@@ -41,27 +43,34 @@ export default async function setup(project: TestProject) {
   const root = join(__dirname, '..', '..');
   // From scratch: an incremental build keeps the output of a deleted or renamed module, which would still register.
   rmSync(join(root, 'dist'), { recursive: true, force: true });
-  const workerDir = mkdtempSync(join(tmpdir(), 'reliability-worker-'));
-  // The build, the worker bundle and Azurite's start-up do not depend on each other: at once, not one after another.
-  const started = await Promise.allSettled([
-    promisify(execFile)(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {
-      cwd: root,
-    }).catch((e: { stdout?: string; stderr?: string }) => {
-      throw new Error(`tsc -p tsconfig.build.json failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
-    }),
-    bundleWorker(root, workerDir),
-    startAzurite(),
-  ] as const);
-  const [built, bundled, azurite] = started;
-  if (built.status === 'rejected' || bundled.status === 'rejected' || azurite.status === 'rejected') {
+  const dir = mkdtempSync(join(tmpdir(), 'integration-setup-'));
+  const status = join(dir, 'dist-build-status');
+  // In the background: the files that need dist/ wait for this status (test/support/distBuilt.ts), the others start now.
+  const build = promisify(execFile)(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], {
+    cwd: root,
+  }).then(
+    () => 'ok',
+    (e: { stdout?: string; stderr?: string; message?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}` || String(e.message),
+  );
+  void build.then((outcome) => {
+    writeFileSync(`${status}.tmp`, outcome);
+    renameSync(`${status}.tmp`, status); // whole or not at all: a reader never sees half of it
+  });
+  // The worker bundle and Azurite's start-up do not depend on each other (nor on the build): at once.
+  const [bundled, azurite] = await Promise.allSettled([bundleWorker(root, dir), startAzurite()]);
+  if (bundled.status === 'rejected' || azurite.status === 'rejected') {
     if (azurite.status === 'fulfilled') await azurite.value.stop();
-    throw [built, bundled, azurite].flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []))[0];
+    await build;
+    throw bundled.status === 'rejected' ? bundled.reason : (azurite as PromiseRejectedResult).reason;
   }
-  const worker = bundled.value;
   project.provide('azuriteConnectionString', azurite.value.connectionString);
-  project.provide('reliabilityWorkerScript', worker);
+  project.provide('reliabilityWorkerScript', bundled.value);
+  project.provide('distBuildStatus', status);
   return async () => {
     await azurite.value.stop();
-    rmSync(workerDir, { recursive: true, force: true });
+    const outcome = await build;
+    rmSync(dir, { recursive: true, force: true });
+    // Also when no test file needed dist/: a build that fails fails the run.
+    if (outcome !== 'ok') throw new Error(`tsc -p tsconfig.build.json failed:\n${outcome}`);
   };
 }
