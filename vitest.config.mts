@@ -25,6 +25,8 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, 'test/unit/**'],
           globalSetup: ['test/support/globalSetup.ts'],
+          // globalSetup builds dist/ in the background; this makes every file that reads it wait for the build.
+          setupFiles: ['test/support/distBuilt.ts'],
         },
       },
     ],

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname, join, posix, sep } from 'node:path';
 import { settingsSchema } from '../../shared/config';
@@ -43,6 +43,8 @@ export function entryPoints(appRoot: string): string[] {
     .map((f) => join(dir, f));
 }
 
+const realPath = (path: string) => (existsSync(path) ? realpathSync(path) : path);
+
 /** The app settings the product reads, replaced by `settings` (the worker's environment is the app settings). */
 export function useAppSettings(settings: Record<string, string>): void {
   const known = new Set(Object.keys(settingsSchema.shape));
@@ -53,7 +55,8 @@ export function useAppSettings(settings: Record<string, string>): void {
 /** Loads every entry point of `appRoot` afresh, as a worker starting cold does. */
 export function coldStart(appRoot: string): ColdStart {
   // Each cold start gets fresh module state (settings cache, runtime, @azure/functions' setup).
-  const fresh = [join(appRoot, 'dist') + sep, join(appRoot, 'node_modules', '@azure', 'functions') + sep];
+  // Node keys its cache by real path: a node_modules that is a symlink (a git worktree's, say) is cached under its target.
+  const fresh = [join(appRoot, 'dist') + sep, realPath(join(appRoot, 'node_modules', '@azure', 'functions')) + sep];
   const cache = createRequire(__filename).cache;
   for (const key of Object.keys(cache)) if (fresh.some((prefix) => key.startsWith(prefix))) delete cache[key];
 

@@ -425,9 +425,11 @@ export interface WorkerRun {
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null; result?: unknown; error?: string; stderr: string }>;
 }
 
-/** Starts a worker process (node --import tsx) over the same tables as `env` names. */
+/** Starts a worker process (the bundle globalSetup made, or the source under tsx) over the same tables as `env` names. */
 export function startWorker(job: WorkerJob | undefined, env: Record<string, string>): WorkerRun {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, ...(job ? [JSON.stringify(job)] : [])], {
+  const bundled = inject('reliabilityWorkerScript');
+  const script = bundled ? [bundled] : ['--import', 'tsx', WORKER];
+  const child = spawn(process.execPath, [...script, ...(job ? [JSON.stringify(job)] : [])], {
     cwd: resolve(__dirname, '../..'),
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
