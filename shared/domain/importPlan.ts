@@ -169,7 +169,8 @@ export function planImport({ header, known, departed = [], staged, leaving = [] 
       toPark,
       toDepart,
       refused: [],
-      header: changed(header, { status: problem.status, reason, activeBuild: null, lineCount: 0 }),
+      // No build on show, so no digest of one either: the header is the same whichever builds came before.
+      header: changed(header, { status: problem.status, reason, activeBuild: null, lineCount: 0, lineActuals: undefined }),
       lines: [],
     };
   }

@@ -102,7 +102,10 @@ export function decideHeader(stored: ProposalHeader | undefined, incoming: Confi
     sameAmount(incoming.detailAmount, stored.invoice.detailAmount);
   if (stored.status === 'LinesCreated' && !linesStillFit) {
     const reason = `version ${incoming.version} changed the invoice totals; the lines are built again by the next Import from staging`;
-    return { kind: 'update', header: { ...stored, invoice: incoming, status: 'AwaitingLines', reason, activeBuild: null, lineCount: 0 } };
+    return {
+      kind: 'update',
+      header: { ...stored, invoice: incoming, status: 'AwaitingLines', reason, activeBuild: null, lineCount: 0, lineActuals: undefined },
+    };
   }
   return { kind: 'update', header: { ...stored, invoice: incoming } };
 }
@@ -126,6 +129,7 @@ export function takeDownFor(header: ProposalHeader, actualId: string): ProposalH
     reason: `${departedReason([actualId])}; the next Import from staging evaluates it again`,
     activeBuild: null,
     lineCount: 0,
+    lineActuals: undefined,
   };
 }
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { BilledSalesActual } from '../../../shared/contracts/actual';
 import { buildId, numberLines, planImport, type ImportInput } from '../../../shared/domain/importPlan';
 import { formatMoney, parseMoney, sumMoney } from '../../../shared/contracts/money';
-import { actualIdsDigest, awaitingReason, decideHeader, type ProposalHeader } from '../../../shared/domain/proposal';
+import { actualIdsDigest, awaitingReason, decideHeader, takeDownFor, type ProposalHeader } from '../../../shared/domain/proposal';
 import { billed, GUID, header, invoice, postedHeader, shuffled } from '../support/domain';
 import { inputsOf, messages, ownActuals, type Message } from '../support/importModel';
 
@@ -94,6 +94,25 @@ describe('planImport: named cases', () => {
     });
     expect(result.lines).toEqual(numberLines([a, b]));
     expect(result.toPark).toEqual([b]);
+  });
+
+  it('takes the digest of the lines off the header with the lines: the header is the same whichever builds came before', () => {
+    const lines = { build: buildId([a, b]), digest: actualIdsDigest([a.actualId, b.actualId]) };
+    const shown = header(awaiting([a, b]).invoice, {
+      status: 'LinesCreated',
+      reason: null,
+      activeBuild: lines.build,
+      lineCount: 2,
+      lineActuals: lines,
+    });
+    const revised = billed({ actualId: A, amount: '99.00', documentDate: '2026-11-02', version: 2 });
+    const result = plan({ header: shown, known: [a, b], staged: [revised] });
+    expect(result.header?.status).toBe('Error');
+    const stored = JSON.parse(JSON.stringify({ ...shown, ...result.header })) as ProposalHeader; // as the store writes the merge
+    expect(stored).not.toHaveProperty('lineActuals');
+    expect(JSON.parse(JSON.stringify(takeDownFor(shown, A)))).not.toHaveProperty('lineActuals');
+    const changedTotals = decideHeader(shown, { ...shown.invoice, version: 2, detailAmount: '1.00', totalAmount: '1.00' });
+    expect(changedTotals.kind === 'update' && JSON.parse(JSON.stringify(changedTotals.header))).not.toHaveProperty('lineActuals');
   });
 
   it('writes no new build when the proposal already shows this one', () => {
