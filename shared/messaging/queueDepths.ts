@@ -1,8 +1,8 @@
 import { odata, type TableClient } from '@azure/data-tables';
-import { ServiceBusAdministrationClient } from '@azure/service-bus';
 import type { QueueDepth } from '../contracts/operations';
 import type { Settings } from '../config';
 import { identityCredential } from '../identity';
+import { serviceBusSdk } from './serviceBusSdk';
 
 /** How many messages wait on each queue and its dead-letter queue, where the platform tells. */
 export type QueueDepths = (queues: readonly string[]) => Promise<QueueDepth[]>;
@@ -15,9 +15,9 @@ export type QueueDepths = (queues: readonly string[]) => Promise<QueueDepth[]>;
 export function serviceBusDepths(s: Settings): QueueDepths | undefined {
   const ns = s.ServiceBusConnection__fullyQualifiedNamespace;
   const admin = s.ServiceBusConnection
-    ? new ServiceBusAdministrationClient(s.ServiceBusConnection)
+    ? new (serviceBusSdk().ServiceBusAdministrationClient)(s.ServiceBusConnection)
     : ns
-      ? new ServiceBusAdministrationClient(ns, identityCredential(s, 'ServiceBusConnection'))
+      ? new (serviceBusSdk().ServiceBusAdministrationClient)(ns, identityCredential(s, 'ServiceBusConnection'))
       : undefined;
   if (!admin) return undefined;
   return (queues) =>

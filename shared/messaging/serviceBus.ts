@@ -1,14 +1,15 @@
-import { ServiceBusClient, type ServiceBusSender } from '@azure/service-bus';
+import type { ServiceBusClient, ServiceBusSender } from '@azure/service-bus';
 import type { Settings } from '../config';
 import { identityCredential } from '../identity';
+import { serviceBusSdk } from './serviceBusSdk';
 import type { AccountingUpdateSender, OutboundMessage } from './accountingUpdates';
 
 /** A Service Bus client from a connection string or, in Azure, the managed identity. */
 export function serviceBusClient(s: Settings): ServiceBusClient | undefined {
-  if (s.ServiceBusConnection) return new ServiceBusClient(s.ServiceBusConnection);
+  if (s.ServiceBusConnection) return new (serviceBusSdk().ServiceBusClient)(s.ServiceBusConnection);
   const ns = s.ServiceBusConnection__fullyQualifiedNamespace;
   if (!ns) return undefined;
-  return new ServiceBusClient(ns, identityCredential(s, 'ServiceBusConnection'));
+  return new (serviceBusSdk().ServiceBusClient)(ns, identityCredential(s, 'ServiceBusConnection'));
 }
 
 /** Sends accounting updates in as few batches as their size allows. */
