@@ -68,10 +68,14 @@ export class RequestCounter {
       name: 'benchRequestCounter',
       sendRequest: async (request, next) => {
         if (!this.enabled) return next(request);
-        const kind = classify(request);
+        let kind = classify(request);
+        if (kind === 'batch' && typeof request.body === 'string') {
+          const ops = batchOperations(request.body);
+          for (const op of ops) RequestCounter.bump(this.batchOps, op);
+          // A transaction is one partition of one table: named by it, so a table's requests can be told apart.
+          kind = `batch ${ops[0]?.split(' ')[1] ?? '?'}`;
+        }
         RequestCounter.bump(this.byKind, kind);
-        if (kind === 'batch' && typeof request.body === 'string')
-          for (const op of batchOperations(request.body)) RequestCounter.bump(this.batchOps, op);
         const response = await next(request);
         if (kind.startsWith('query ') && response.status === 200 && response.bodyAsText) {
           try {
@@ -100,7 +104,7 @@ export class RequestCounter {
    */
   get entityOperations(): number {
     let n = 0;
-    for (const [k, v] of this.byKind) if (k !== 'table-admin' && k !== 'batch' && !k.startsWith('query ')) n += v;
+    for (const [k, v] of this.byKind) if (k !== 'table-admin' && !k.startsWith('batch ') && !k.startsWith('query ')) n += v;
     for (const v of this.batchOps.values()) n += v;
     for (const v of this.entitiesRead.values()) n += v;
     return n;

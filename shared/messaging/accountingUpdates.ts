@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { odata, type TableClient } from '@azure/data-tables';
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import { chunk, MAX_BATCH } from '../storage/batches';
 
 /**
  * The accounting update Dataverse receives for each actual on a posted invoice
@@ -47,9 +48,17 @@ export class TableOutbound implements AccountingUpdateSender {
     private readonly queue: string,
   ) {}
 
+  /** In transactions of up to 100 (one partition per queue), as Service Bus takes a batch in one send. */
   async send(messages: readonly OutboundMessage[]): Promise<void> {
-    for (const m of messages) {
-      await this.table.upsertEntity({ partitionKey: this.queue, rowKey: m.messageId, body: JSON.stringify(m.body) }, 'Replace');
+    const byId = new Map(messages.map((m) => [m.messageId, m])); // a transaction names each row once; the last copy wins, as a resend would
+    for (const batch of chunk([...byId.values()], MAX_BATCH)) {
+      await this.table.submitTransaction(
+        batch.map((m): TransactionAction => [
+          'upsert',
+          { partitionKey: this.queue, rowKey: m.messageId, body: JSON.stringify(m.body) },
+          'Replace',
+        ]),
+      );
     }
   }
 
