@@ -189,13 +189,6 @@ export const isHeaderFlag = (r: StagedRow): boolean => !r.actual && !r.bundle &&
 export class StagingStore {
   constructor(private readonly table: TableClient) {}
 
-  /** Stages one version of a billed sales actual; a repeat of the same version is a no-op. */
-  async stageActual(a: BilledSalesActual): Promise<StagedRow> {
-    const entity = stagedActualEntity(a);
-    await createIfAbsent(() => this.table.createEntity(entity));
-    return { partitionKey: entity.partitionKey, rowKey: entity.rowKey, proposal: entity.proposal, actual: a };
-  }
-
   /** Tells the proposal's next import that an actual is not its own through a version (see Departed). */
   async stageDeparture(legalEntity: string, proposalId: string, d: Departed): Promise<void> {
     const entity = departureEntity(legalEntity, proposalId, d);
