@@ -81,7 +81,7 @@ type Entity = {
 /** A header snapshot larger than this (characters of JSON) is left out of the flag; the import reads the header instead. */
 const MAX_SNAPSHOT = 30_000;
 
-/** The staged row of one version of a billed sales actual (what stageActual writes). */
+/** The staged row of one version of a billed sales actual, alone in its proposal (see stagedEntities). */
 export function stagedActualEntity(a: BilledSalesActual): Entity & { json: string } {
   const proposal = proposalPartition(a.legalEntity, a.proposalId);
   return {
