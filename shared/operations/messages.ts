@@ -2,7 +2,7 @@
  * The operations on quarantined and dead-lettered messages: list them page by
  * page, and retry them, each at most once (the procedure the replay tool uses
  * too, shared/operations/resubmit.ts). Routes: GET /api/ops/messages and
- * POST /api/ops/messages/retry (docs: /work/notes/ops-api.md).
+ * POST /api/ops/messages/retry (docs/operations.md).
  */
 import type { Settings } from '../config';
 import { peekDeadLetterPage, serviceBusPort, type ServiceBusPort } from '../messaging/deadLetters';
