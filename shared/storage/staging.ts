@@ -93,34 +93,32 @@ export function stagedActualEntity(a: BilledSalesActual): Entity & { json: strin
 }
 
 /**
- * The staged rows of the accepted actuals of one batch of deliveries: an actual alone in its proposal gets its
- * own row, as stageActual writes it; several of one proposal share bundle rows of up to MAX_BUNDLE characters,
+ * The staged rows of the accepted actuals of one batch of deliveries: an actual alone in its proposal (or in
+ * its bundle) gets a row of its own; several of one proposal share bundle rows of up to MAX_BUNDLE characters,
  * so the import reads and deletes one row for them instead of one each. A bundle's key is a digest of the ids
  * and versions it carries, and a version the register accepted has one content, so the content is still fixed
  * by the key; an actual in two rows (a redelivery in another batch) is one version to the import plan.
  */
 export function stagedEntities(actuals: readonly BilledSalesActual[]): Entity[] {
-  const byProposal = new Map<string, BilledSalesActual[]>();
+  const byProposal = new Map<string, Map<string, BilledSalesActual>>();
   for (const a of actuals) {
     const proposal = proposalPartition(a.legalEntity, a.proposalId);
-    const list = byProposal.get(proposal) ?? [];
-    if (!list.some((b) => b.actualId === a.actualId && b.version === a.version)) list.push(a);
-    byProposal.set(proposal, list);
+    const versions = byProposal.get(proposal) ?? new Map<string, BilledSalesActual>();
+    versions.set(`${a.actualId}@${a.version}`, a); // a copy of one version in the same batch is staged once
+    byProposal.set(proposal, versions);
   }
-  const rows: Entity[] = [];
-  for (const [proposal, list] of byProposal) {
-    if (list.length === 1) {
-      rows.push(stagedActualEntity(list[0]!));
-      continue;
-    }
-    for (const part of bundled(list)) {
-      const json = JSON.stringify(part);
-      if (part.length === 1) rows.push(stagedActualEntity(part[0]!));
-      else
-        rows.push({ partitionKey: shardOf(proposal), rowKey: [proposal, 'b', bundleDigest(part)].join(SEPARATOR), proposal, bundle: json });
-    }
-  }
-  return rows;
+  return [...byProposal].flatMap(([proposal, versions]) =>
+    bundled([...versions.values()]).map((part) =>
+      part.length === 1
+        ? stagedActualEntity(part[0]!)
+        : {
+            partitionKey: shardOf(proposal),
+            rowKey: [proposal, 'b', bundleDigest(part)].join(SEPARATOR),
+            proposal,
+            bundle: JSON.stringify(part),
+          },
+    ),
+  );
 }
 
 /** A string property holds at most 64 KiB (32,768 UTF-16 code units); a bundle stays well inside it. */
