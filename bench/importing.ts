@@ -7,7 +7,7 @@ import type { BilledSalesActual } from '../shared/contracts/actual';
 import type { ProposalHeader } from '../shared/domain/proposal';
 import { headerEntity, heldEntity, isHeaderRow, lineEntity } from '../shared/storage/proposalRows';
 import { statePartition, stateRow } from '../shared/storage/proposalStates';
-import { allShards } from '../shared/storage/staging';
+import { SHARD_RANGE } from '../shared/storage/staging';
 import { cpuRatio, interleaved, measured, rawTable, round, row, type BenchContext } from './context';
 import { countRows, proposals, seedPending, seedProcessed, type Proposal } from './fixtures';
 import { assert, benchRuntime, median, pool, silentLog, type BenchRuntime } from './support';
@@ -53,19 +53,19 @@ export async function commitEffectsRaw(b: BenchRuntime, concurrency: number): Pr
   type Staged = { partitionKey: string; rowKey: string; proposal: string; json?: string; header?: string; headerEtag?: string };
   const { staging, proposals, proposalStates: stateIndex } = b.rt.tables;
   async function* groups(): AsyncGenerator<[string, Staged[]]> {
-    for (const shard of allShards()) {
-      let current: [string, Staged[]] | undefined;
-      for await (const page of staging
-        .listEntities<Staged>({ queryOptions: { filter: odata`PartitionKey eq ${shard}` } })
-        .byPage({ maxPageSize: 1000 })) {
-        for (const e of page) {
-          if (current && current[0] !== e.proposal) yield current;
-          if (!current || current[0] !== e.proposal) current = [e.proposal, []];
-          current[1].push(e);
-        }
+    let current: [string, Staged[]] | undefined;
+    for await (const page of staging
+      .listEntities<Staged>({
+        queryOptions: { filter: odata`PartitionKey ge ${SHARD_RANGE.first} and PartitionKey le ${SHARD_RANGE.last}` },
+      })
+      .byPage({ maxPageSize: 1000 })) {
+      for (const e of page) {
+        if (current && current[0] !== e.proposal) yield current;
+        if (!current || current[0] !== e.proposal) current = [e.proposal, []];
+        current[1].push(e);
       }
-      if (current) yield current;
     }
+    if (current) yield current;
   }
   const waiting = new Map<string, Staged[]>();
   const deletes: Promise<unknown>[] = [];

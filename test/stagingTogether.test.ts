@@ -156,3 +156,26 @@ describe('staging together: a batch of actuals (Azurite)', () => {
 function fail(): never {
   throw Object.assign(new Error('storage timed out'), { code: 'ETIMEDOUT' });
 }
+
+describe('reading the pending work: one query over the shards (Azurite)', () => {
+  it('yields every proposal once, with all of its rows, in pages that end inside a proposal and across shards', async () => {
+    const own = await isolatedRuntime();
+    try {
+      const invoices = Array.from({ length: 12 }, (_, i) => proposalWithActuals({ proposalId: `PAGE-${i}`, lines: 1 + (i % 4) }));
+      for (const p of invoices) for (const m of [headerMessage(p.invoice), ...p.actuals.map(actualMessage)]) await deliver(own, m);
+      const shards = new Set(invoices.map((p) => shardOf(proposalPartition('usmf', p.invoice.proposalId))));
+      expect(shards.size, 'the proposals sit in several shards').toBeGreaterThan(3);
+
+      const seen: { proposal: string; rows: number }[] = [];
+      for await (const g of own.staging.groups(3)) seen.push({ proposal: g.proposal, rows: g.rows.length });
+      // Each proposal's header flag and one staged row per actual (delivered one at a time), in one group.
+      expect(seen.sort((a, b) => a.proposal.localeCompare(b.proposal))).toEqual(
+        invoices
+          .map((p) => ({ proposal: proposalPartition('usmf', p.invoice.proposalId), rows: 1 + p.actuals.length }))
+          .sort((a, b) => a.proposal.localeCompare(b.proposal)),
+      );
+    } finally {
+      await dropTables(own);
+    }
+  });
+});

@@ -1,6 +1,5 @@
 import type { OutOfSyncList } from '../contracts/operations';
 import { parseProposalPartition } from '../storage/keys';
-import { allShards } from '../storage/staging';
 import type { Runtime } from '../runtime';
 
 /** Actual ids shown per posting; the count says how many there are. */
@@ -14,15 +13,8 @@ const IDS_SHOWN = 50;
  */
 export async function outOfSync(rt: Runtime, hours: number): Promise<OutOfSyncList> {
   const cutoff = new Date(rt.now().getTime() - hours * 3_600_000).toISOString();
-  const entries = (
-    await Promise.all(
-      allShards().map(async (shard) => {
-        const found = [];
-        for await (const e of rt.outbox.olderThan(shard, cutoff)) found.push(e);
-        return found;
-      }),
-    )
-  ).flat();
+  const entries = [];
+  for await (const e of rt.outbox.olderThan(cutoff)) entries.push(e);
   const items = await Promise.all(
     entries.map(async (e) => {
       const [header, lines] = await Promise.all([

@@ -3,7 +3,6 @@ import type { ProposalHeader } from '../domain/proposal';
 import { accountingUpdateMessage, type OutboundMessage } from '../messaging/accountingUpdates';
 import { isPreconditionFailed } from '../storage/conditions';
 import { parseProposalPartition } from '../storage/keys';
-import { allShards } from '../storage/staging';
 import type { Logger, Runtime } from '../runtime';
 
 /** An outbox entry whose posting never committed is dropped after this long (the callback failed and was not retried). */
@@ -62,19 +61,17 @@ export async function dispatchPosting(rt: Runtime, proposal: string, postingId: 
 export async function dispatchAccountingUpdates(rt: Runtime, log: Logger): Promise<{ postings: number; sent: number }> {
   let postings = 0;
   let sent = 0;
-  for (const shard of allShards()) {
-    for await (const entry of rt.outbox.entries(shard)) {
-      const result = await dispatchPosting(rt, entry.proposal, entry.postingId);
-      const expired = Date.parse(entry.createdAt) + UNCOMMITTED_GRACE_MS < rt.now().getTime();
-      if (result.state === 'notCommitted' && !expired) continue; // the callback may still be committing it
-      try {
-        await rt.outbox.remove(entry);
-      } catch (e) {
-        if (!isPreconditionFailed(e)) throw e;
-      }
-      postings++;
-      sent += result.sent;
+  for await (const entry of rt.outbox.entries()) {
+    const result = await dispatchPosting(rt, entry.proposal, entry.postingId);
+    const expired = Date.parse(entry.createdAt) + UNCOMMITTED_GRACE_MS < rt.now().getTime();
+    if (result.state === 'notCommitted' && !expired) continue; // the callback may still be committing it
+    try {
+      await rt.outbox.remove(entry);
+    } catch (e) {
+      if (!isPreconditionFailed(e)) throw e;
     }
+    postings++;
+    sent += result.sent;
   }
   if (sent) log.info(`sent ${sent} accounting update(s) for ${postings} posting(s)`);
   const purged = await rt.webhookReceipts.purgeExpired(rt.now());

@@ -3,7 +3,7 @@ import { MAX_BATCH } from '../storage/batches';
 import { withOptimisticRetry } from '../storage/conditions';
 import { parseProposalPartition, proposalPartition } from '../storage/keys';
 import { knownActuals, type ProposalPartition } from '../storage/proposals';
-import { allShards, isHeaderFlag, stagedActualsOf, type StagedGroup, type StagedRow, type StagingStore } from '../storage/staging';
+import { isHeaderFlag, stagedActualsOf, type StagedGroup, type StagedRow, type StagingStore } from '../storage/staging';
 import type { Logger, Runtime } from '../runtime';
 import { inParallel } from './inParallel';
 
@@ -132,10 +132,6 @@ class StagedRowSweeper {
   }
 }
 
-async function* everyGroup(rt: Runtime): AsyncGenerator<StagedGroup> {
-  for (const shard of allShards()) yield* rt.staging.groups(shard);
-}
-
 /**
  * Import from staging: reads only the staging table (pending work), and gives
  * each proposal with staged rows all of its lines in one step, or none with a
@@ -160,7 +156,7 @@ export async function importFromStaging(rt: Runtime, log: Logger, options: Impor
       summary.linesWritten += result.lines;
       summary.refused += result.refused;
     };
-    await inParallel(everyGroup(rt), options.concurrency ?? 16, importEach, { keepGoing: true }).catch((e: unknown) => {
+    await inParallel(rt.staging.groups(), options.concurrency ?? 16, importEach, { keepGoing: true }).catch((e: unknown) => {
       const failed = e instanceof AggregateError ? e.errors : [e];
       throw new AggregateError(failed, `${failed.length} proposal(s) failed to import; they stay staged for the next run`);
     });

@@ -1,6 +1,6 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import { createIfAbsent, deleteIfPresent } from './conditions';
-import { shardOf } from './staging';
+import { SHARD_RANGE, shardOf } from './staging';
 
 /**
  * Index of postings whose accounting updates may not all be sent yet. The
@@ -18,6 +18,8 @@ export interface OutboxEntry {
 
 export type OutboxEntryKey = Pick<OutboxEntry, 'partitionKey' | 'rowKey' | 'etag'>;
 
+const { first, last } = SHARD_RANGE;
+
 export class OutboxIndex {
   constructor(private readonly table: TableClient) {}
 
@@ -31,13 +33,16 @@ export class OutboxIndex {
     return created && etag ? { ...key, etag } : undefined;
   }
 
-  /** Entries of one shard added at or before `cutoff` (ISO): postings still unsent since then. */
-  async *olderThan(shard: string, cutoff: string): AsyncGenerator<OutboxEntry> {
-    yield* this.table.listEntities<OutboxEntry>({ queryOptions: { filter: odata`PartitionKey eq ${shard} and createdAt le ${cutoff}` } });
+  /** Entries added at or before `cutoff` (ISO): postings still unsent since then. */
+  async *olderThan(cutoff: string): AsyncGenerator<OutboxEntry> {
+    yield* this.table.listEntities<OutboxEntry>({
+      queryOptions: { filter: odata`PartitionKey ge ${first} and PartitionKey le ${last} and createdAt le ${cutoff}` },
+    });
   }
 
-  async *entries(shard: string): AsyncGenerator<OutboxEntry> {
-    yield* this.table.listEntities<OutboxEntry>({ queryOptions: { filter: odata`PartitionKey eq ${shard}` } });
+  /** Every entry, in one range query over the shards (an idle sweep pays one request). */
+  async *entries(): AsyncGenerator<OutboxEntry> {
+    yield* this.table.listEntities<OutboxEntry>({ queryOptions: { filter: odata`PartitionKey ge ${first} and PartitionKey le ${last}` } });
   }
 
   /** Removes the entry only as it was read: a concurrent re-add keeps it. */

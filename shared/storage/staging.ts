@@ -36,6 +36,9 @@ export function shardOf(partition: string): string {
 
 export const allShards = (): string[] => Array.from({ length: SHARDS }, (_, i) => `s${i.toString().padStart(2, '0')}`);
 
+/** The first and last shard partitions: a range between them is the whole pending work, in one query. */
+export const SHARD_RANGE = { first: allShards()[0]!, last: allShards()[SHARDS - 1]! } as const;
+
 export interface StagedRow {
   partitionKey: string;
   rowKey: string;
@@ -234,13 +237,17 @@ export class StagingStore {
   }
 
   /**
-   * Streams one shard page by page and yields each proposal's rows together.
-   * Keys of one proposal share a prefix, so they are contiguous in key order and
-   * a group is complete when the next proposal starts.
+   * Streams every staged row, page by page, and yields each proposal's rows together: one range query over the
+   * shard partitions, so a run that finds little pending work pays one request instead of one per shard (Table
+   * Storage answers a query across partitions in partition order, a page possibly ending at a partition's end).
+   * Keys of one proposal share a prefix within its shard, so its rows are contiguous and a group is complete when
+   * the next proposal starts.
    */
-  async *groups(shard: string, pageSize = 1000): AsyncGenerator<StagedGroup> {
+  async *groups(pageSize = 1000): AsyncGenerator<StagedGroup> {
     const pages = this.table
-      .listEntities<Entity>({ queryOptions: { filter: odata`PartitionKey eq ${shard}` } })
+      .listEntities<Entity>({
+        queryOptions: { filter: odata`PartitionKey ge ${SHARD_RANGE.first} and PartitionKey le ${SHARD_RANGE.last}` },
+      })
       .byPage({ maxPageSize: pageSize });
     let current: StagedGroup | undefined;
     for await (const page of pages) {
