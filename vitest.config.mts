@@ -25,8 +25,11 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, 'test/unit/**'],
           globalSetup: ['test/support/globalSetup.ts'],
-          // globalSetup builds dist/ in the background; this makes every file that reads it wait for the build.
-          setupFiles: ['test/support/distBuilt.ts'],
+          // Files share their workers: the SDKs load once per worker, not once per file. processState.ts puts the
+          // environment, settings and installed runtime back before each file; distBuilt.ts makes every file that
+          // reads dist/ (built in the background by globalSetup) wait for the build.
+          isolate: false,
+          setupFiles: ['test/support/processState.ts', 'test/support/distBuilt.ts'],
         },
       },
     ],

@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { settings } from '../config';
+import { settings, type Settings } from '../config';
 import {
   DEFAULT_PAGE_SIZE,
   messagesQuerySchema,
@@ -15,7 +15,7 @@ import { pageToken, readPageToken } from '../operations/pageTokens';
 import { proposalsInState } from '../operations/stateLists';
 import { summarySources } from '../operations/sources';
 import { summary, type SummarySources } from '../operations/summary';
-import { runtime } from '../runtime';
+import { runtime, type Runtime } from '../runtime';
 import { operatorAction } from './operatorAction';
 import { firstField, problem } from './problem';
 import { parseJson, queryParams, readBodyText } from './request';
@@ -28,17 +28,28 @@ import { createMessageOperations, PageTokenError, type MessageOperations, type R
  * actions go through operatorAction (role check and audit).
  */
 
-let control: FlowControl | undefined;
-/** One per process: the Azure switch keeps its credential. */
+/**
+ * One flow control per runtime, so a process keeps the Azure switch's credential and the Service Bus admin client
+ * (the console asks every 10 s); keyed by the runtime so that one the local host or a test installs gets its own.
+ */
+const controls = new WeakMap<Runtime, FlowControl>();
 async function flows(): Promise<FlowControl> {
-  return (control ??= flowControl(settings(), (await runtime()).tables));
+  const rt = await runtime();
+  const known = controls.get(rt);
+  if (known) return known;
+  const made = flowControl(settings(), rt.tables);
+  controls.set(rt, made);
+  return made;
 }
 
-let sources: SummarySources | undefined;
-/** One per process, like the flow control: the console asks every 10 s, and the Service Bus admin client is kept. */
+const sources = new WeakMap<FlowControl, SummarySources>();
 async function summaryInputs(): Promise<SummarySources> {
   const fc = await flows();
-  return (sources ??= summarySources(settings(), () => fc.flows()));
+  const known = sources.get(fc);
+  if (known) return known;
+  const made = summarySources(settings(), () => fc.flows());
+  sources.set(fc, made);
+  return made;
 }
 
 export async function summaryAnswer(): Promise<HttpResponseInit> {
@@ -100,10 +111,15 @@ export async function auditAnswer(request: HttpRequest): Promise<HttpResponseIni
   return { status: 200, jsonBody: { items: page.items, nextPageToken: pageToken('audit', page.next) } };
 }
 
-let messages: MessageOperations | undefined;
-/** One per process: it holds a Service Bus client when one is configured. */
+/** One per settings (it holds a Service Bus client when one is configured); new settings, a new one. */
+const messageOperationsOf = new WeakMap<Settings, MessageOperations>();
 function messageOperations(): MessageOperations {
-  return (messages ??= createMessageOperations(settings()).operations);
+  const s = settings();
+  const known = messageOperationsOf.get(s);
+  if (known) return known;
+  const made = createMessageOperations(s).operations;
+  messageOperationsOf.set(s, made);
+  return made;
 }
 
 export async function messagesAnswer(request: HttpRequest): Promise<HttpResponseInit> {
