@@ -143,7 +143,7 @@ export async function syncThroughput(ctx: BenchContext): Promise<BenchRow[]> {
     if (m.azuriteCpu !== null) azuriteUs[kind].push((m.azuriteCpu * 1e6) / n);
     await b.drop();
   };
-  await interleaved(scale.repetitions, [
+  await interleaved(scale.syncRepetitions, [
     baseline,
     actuals,
     () => raw('actualsRaw'),
