@@ -238,8 +238,8 @@ export class StagingStore {
 
   /**
    * Streams every staged row, page by page, and yields each proposal's rows together: one range query over the
-   * shard partitions, so a run that finds little pending work pays one request instead of one per shard (Table
-   * Storage answers a query across partitions in partition order, a page possibly ending at a partition's end).
+   * shard partitions, so a run that finds nothing pending pays one request instead of one per shard (Table Storage
+   * answers a query across partitions in key order; a page may end, even empty, where it crosses a partition).
    * Keys of one proposal share a prefix within its shard, so its rows are contiguous and a group is complete when
    * the next proposal starts.
    */
