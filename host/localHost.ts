@@ -95,7 +95,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   );
   const bus = serviceBusClient(settings);
   const receivers = bus
-    ? busFunctions.map((d) => receiveFromServiceBus(openReceiver(bus, d.queueName), d, invocations, { maxConcurrentCalls, log }))
+    ? busFunctions.map((d) =>
+        receiveFromServiceBus(openReceiver(bus, d.queueName), d, invocations, { maxConcurrentCalls, maxMessageBatchSize, log }),
+      )
     : [];
   const timers = new TimerScheduler(hostTables.timers, invocations, log);
   /** What AzureWebJobs.<name>.Disabled stops, per function: its local queue pump or Service Bus subscription, or its timer. */

@@ -2,7 +2,10 @@ import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } 
 import type { ServiceBusFunction } from '../shared/hosting/definition';
 import type { Invocations, LogLine } from './invocation';
 
-export type Receiver = Pick<ServiceBusReceiver, 'subscribe' | 'completeMessage' | 'abandonMessage' | 'close'>;
+export type Receiver = Pick<ServiceBusReceiver, 'subscribe' | 'receiveMessages' | 'completeMessage' | 'abandonMessage' | 'close'>;
+
+/** How long one receive of a batch waits for a first message before asking again (the loop's pause check). */
+const BATCH_WAIT_MS = 1_000;
 
 /** The trigger metadata the Functions host gives a Service Bus function. */
 export function triggerMetadata(m: ServiceBusReceivedMessage): Record<string, unknown> {
@@ -16,47 +19,93 @@ export function triggerMetadata(m: ServiceBusReceivedMessage): Record<string, un
   };
 }
 
+/** The trigger metadata of a batch, as the Functions host gives a function with cardinality 'many': one array per field. */
+export function batchTriggerMetadata(messages: readonly ServiceBusReceivedMessage[]): Record<string, unknown> {
+  const each = messages.map(triggerMetadata);
+  return {
+    messageIdArray: each.map((m) => m.messageId),
+    deliveryCountArray: each.map((m) => m.deliveryCount),
+    enqueuedTimeUtcArray: each.map((m) => m.enqueuedTimeUtc),
+    lockedUntilUtcArray: each.map((m) => m.lockedUntilUtc),
+    sequenceNumberArray: each.map((m) => m.sequenceNumber),
+    contentTypeArray: each.map((m) => m.contentType),
+  };
+}
+
+const bodyText = (m: ServiceBusReceivedMessage): unknown => (Buffer.isBuffer(m.body) ? m.body.toString('utf8') : m.body);
+
 /**
  * Receives a queue from a real namespace (or the official emulator) in
  * peek-lock mode: complete on success, abandon on failure, so Service Bus
  * counts the delivery and dead-letters after the queue's max delivery count.
+ * A function with cardinality 'many' gets what one receive returns (up to
+ * host.json's maxMessageBatchSize) in one invocation, completed or abandoned
+ * together, as the Functions host does; the others get one message each, up
+ * to maxConcurrentCalls at once.
  */
 export function receiveFromServiceBus(
   receiver: Receiver,
   def: ServiceBusFunction,
   invocations: Invocations,
-  options: { maxConcurrentCalls: number; log: LogLine },
+  options: { maxConcurrentCalls: number; maxMessageBatchSize: number; log: LogLine },
 ): { close(): Promise<void>; pause(): Promise<void>; resume(): void } {
-  const subscribe = () =>
-    receiver.subscribe(
-      {
-        processMessage: (m) =>
-          invocations.track(
-            (async () => {
-              const body = Buffer.isBuffer(m.body) ? m.body.toString('utf8') : m.body;
-              try {
-                // A function with cardinality 'many' gets an array; here, one message per invocation.
-                const meta = triggerMetadata(m);
-                if (def.cardinality === 'many')
-                  await def.handler([body], invocations.context(def.name, { ...meta, messageIdArray: [meta.messageId] }));
-                else await def.handler(body, invocations.context(def.name, meta));
-              } catch (e) {
-                options.log(
-                  'warning',
-                  def.name,
-                  `message ${String(m.messageId)} failed delivery ${m.deliveryCount}: ${(e as Error).message}`,
-                );
-                await receiver.abandonMessage(m);
-                return;
-              }
-              await receiver.completeMessage(m);
-            })(),
-          ),
-        processError: async (args) =>
-          options.log('error', def.name, `Service Bus receive error (${args.errorSource}): ${args.error.message}`),
+  const failed = (ids: string, count: number | undefined, e: unknown) =>
+    options.log('warning', def.name, `message ${ids} failed delivery ${count ?? '?'}: ${(e as Error).message}`);
+
+  const deliverOne = async (m: ServiceBusReceivedMessage) => {
+    try {
+      await def.handler(bodyText(m), invocations.context(def.name, triggerMetadata(m)));
+    } catch (e) {
+      failed(String(m.messageId), m.deliveryCount, e);
+      return receiver.abandonMessage(m);
+    }
+    await receiver.completeMessage(m);
+  };
+
+  const deliverBatch = async (messages: ServiceBusReceivedMessage[]) => {
+    try {
+      await def.handler(messages.map(bodyText), invocations.context(def.name, batchTriggerMetadata(messages)));
+    } catch (e) {
+      failed(messages.map((m) => String(m.messageId)).join(', '), Math.max(...messages.map((m) => m.deliveryCount ?? 0)), e);
+      for (const m of messages) await receiver.abandonMessage(m);
+      return;
+    }
+    for (const m of messages) await receiver.completeMessage(m);
+  };
+
+  /** Cardinality 'many': receive a batch, deliver it, and again, until stopped. */
+  const receiveBatches = (): { close(): Promise<void> } => {
+    let running = true;
+    const loop = (async () => {
+      while (running) {
+        try {
+          const messages = await receiver.receiveMessages(options.maxMessageBatchSize, { maxWaitTimeInMs: BATCH_WAIT_MS });
+          if (messages.length) await invocations.track(deliverBatch(messages));
+        } catch (e) {
+          options.log('error', def.name, `Service Bus receive error: ${(e as Error).message}`);
+          await new Promise((r) => setTimeout(r, BATCH_WAIT_MS));
+        }
+      }
+    })();
+    return {
+      close: async () => {
+        running = false;
+        await loop; // a batch in hand is delivered and settled first
       },
-      { autoCompleteMessages: false, maxConcurrentCalls: options.maxConcurrentCalls },
-    );
+    };
+  };
+
+  const subscribe = (): { close(): Promise<void> } =>
+    def.cardinality === 'many'
+      ? receiveBatches()
+      : receiver.subscribe(
+          {
+            processMessage: (m) => invocations.track(deliverOne(m)),
+            processError: async (args) =>
+              options.log('error', def.name, `Service Bus receive error (${args.errorSource}): ${args.error.message}`),
+          },
+          { autoCompleteMessages: false, maxConcurrentCalls: options.maxConcurrentCalls },
+        );
   let subscription: { close(): Promise<void> } | undefined = subscribe();
   return {
     close: async () => {

@@ -16,6 +16,7 @@ function fakeReceiver(messages: Partial<ServiceBusReceivedMessage>[]) {
       })();
       return { close: async () => {}, isRunning: true };
     },
+    receiveMessages: async () => [],
     completeMessage: async (m) => void settled.push(`complete ${m.messageId}`),
     abandonMessage: async (m) => void settled.push(`abandon ${m.messageId}`),
     close: async () => {},
@@ -42,7 +43,11 @@ describe('Service Bus triggers from a real namespace (mocked receiver: no namesp
       { messageId: 'm2', body: { fail: true }, deliveryCount: 3, enqueuedTimeUtc },
     ]);
     const invocations = new Invocations(() => {});
-    const subscription = receiveFromServiceBus(fake.receiver, def, invocations, { maxConcurrentCalls: 16, log: () => {} });
+    const subscription = receiveFromServiceBus(fake.receiver, def, invocations, {
+      maxConcurrentCalls: 16,
+      maxMessageBatchSize: 100,
+      log: () => {},
+    });
     await new Promise((r) => setTimeout(r, 20));
     await invocations.drain();
     expect(fake.options()).toEqual({ autoCompleteMessages: false, maxConcurrentCalls: 16 });
@@ -61,6 +66,7 @@ describe('Service Bus triggers from a real namespace (mocked receiver: no namesp
         events.push('subscribe');
         return { close: async () => void events.push('stop receiving'), isRunning: true };
       },
+      receiveMessages: async () => [],
       completeMessage: async () => {},
       abandonMessage: async () => {},
       close: async () => void events.push('close receiver'),
@@ -72,7 +78,11 @@ describe('Service Bus triggers from a real namespace (mocked receiver: no namesp
       connection: 'ServiceBusConnection',
       handler: async () => {},
     };
-    const trigger = receiveFromServiceBus(receiver, def, new Invocations(() => {}), { maxConcurrentCalls: 16, log: () => {} });
+    const trigger = receiveFromServiceBus(receiver, def, new Invocations(() => {}), {
+      maxConcurrentCalls: 16,
+      maxMessageBatchSize: 100,
+      log: () => {},
+    });
     await trigger.pause();
     await trigger.pause(); // already off: nothing more
     trigger.resume();
@@ -80,4 +90,118 @@ describe('Service Bus triggers from a real namespace (mocked receiver: no namesp
     await trigger.close();
     expect(events).toEqual(['subscribe', 'stop receiving', 'subscribe', 'stop receiving', 'close receiver']);
   });
+
+  it("hands a function with cardinality 'many' what one receive returns, up to maxMessageBatchSize, with the batch's metadata arrays; a failed batch is abandoned whole and redelivered", async () => {
+    const bus = peekLockQueue(Array.from({ length: 150 }, (_, i) => `m${i}`));
+    const batches: { bodies: unknown[]; ids: unknown; counts: unknown }[] = [];
+    let failOnce = true;
+    const def = batchFunction(async (messages, context) => {
+      const ids = context.triggerMetadata?.messageIdArray;
+      batches.push({ bodies: messages as unknown[], ids, counts: context.triggerMetadata?.deliveryCountArray });
+      if (failOnce && (ids as string[]).includes('m120')) {
+        failOnce = false;
+        throw new Error('storage unavailable');
+      }
+    });
+    const invocations = new Invocations(() => {});
+    const trigger = receiveFromServiceBus(bus.receiver, def, invocations, {
+      maxConcurrentCalls: 16,
+      maxMessageBatchSize: 100,
+      log: () => {},
+    });
+    await until(() => bus.completed.length === 150);
+    await trigger.close();
+    expect(batches.map((b) => b.bodies.length)).toEqual([100, 50, 50]);
+    expect(batches[0]!.ids).toEqual(Array.from({ length: 100 }, (_, i) => `m${i}`));
+    expect(batches[0]!.bodies[0]).toBe('{"n":"m0"}'); // the message text, as the host hands it over
+    expect(batches[1]!.counts).toEqual(Array(50).fill(1));
+    expect(batches[2]!.counts, 'the abandoned batch comes back, each message delivered a second time').toEqual(Array(50).fill(2));
+    expect(bus.abandoned).toEqual(Array.from({ length: 50 }, (_, i) => `m${100 + i}`));
+    expect(new Set(bus.completed).size).toBe(150);
+  });
+
+  it('switched off, a batch function stops receiving: messages sent meanwhile wait with their delivery count untouched until it is switched on', async () => {
+    const bus = peekLockQueue([]);
+    const seen: string[] = [];
+    const def = batchFunction(async (_messages, context) => void seen.push(...(context.triggerMetadata?.messageIdArray as string[])));
+    const trigger = receiveFromServiceBus(bus.receiver, def, new Invocations(() => {}), {
+      maxConcurrentCalls: 16,
+      maxMessageBatchSize: 100,
+      log: () => {},
+    });
+    await trigger.pause();
+    bus.send('late-1', 'late-2');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen).toEqual([]);
+    expect(bus.deliveryCounts()).toEqual({ 'late-1': 0, 'late-2': 0 });
+    trigger.resume();
+    await until(() => bus.completed.length === 2);
+    await trigger.close();
+    expect(seen).toEqual(['late-1', 'late-2']);
+  });
 });
+
+/** syncActuals as the catalog declares it (cardinality 'many'), with the test's handler. */
+function batchFunction(handler: ServiceBusFunction['handler']): ServiceBusFunction {
+  return {
+    kind: 'serviceBus',
+    name: 'syncActuals',
+    queueName: 'project-actuals',
+    connection: 'ServiceBusConnection',
+    cardinality: 'many',
+    handler,
+  };
+}
+
+async function until(done: () => boolean, ms = 5_000): Promise<void> {
+  for (const end = Date.now() + ms; !done();) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/**
+ * A peek-lock queue standing in for a Service Bus queue, as its receiver API behaves (receiveMessages: up to
+ * `maxMessageCount` messages, or none once `maxWaitTimeInMs` passes with the queue empty; abandon puts the message
+ * back with its delivery count raised; delivery count starts at 1 on first receive).
+ */
+function peekLockQueue(ids: string[]) {
+  const waiting = ids.map((id) => ({ id, deliveryCount: 0 }));
+  const completed: string[] = [];
+  const abandoned: string[] = [];
+  const received = (w: { id: string; deliveryCount: number }) =>
+    ({
+      messageId: w.id,
+      body: `{"n":"${w.id}"}`,
+      deliveryCount: ++w.deliveryCount,
+      enqueuedTimeUtc: new Date(),
+    }) as unknown as ServiceBusReceivedMessage;
+  const held = new Map<string, { id: string; deliveryCount: number }>();
+  const receiver: Receiver = {
+    subscribe: () => {
+      throw new Error('a batch function receives, it does not subscribe');
+    },
+    receiveMessages: async (max, options) => {
+      const end = Date.now() + (options?.maxWaitTimeInMs ?? 60_000);
+      while (!waiting.length && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+      return waiting.splice(0, max).map((w) => (held.set(w.id, w), received(w)));
+    },
+    completeMessage: async (m) => {
+      held.delete(String(m.messageId));
+      completed.push(String(m.messageId));
+    },
+    abandonMessage: async (m) => {
+      abandoned.push(String(m.messageId));
+      waiting.push(held.get(String(m.messageId))!);
+      held.delete(String(m.messageId));
+    },
+    close: async () => {},
+  };
+  return {
+    receiver,
+    completed,
+    abandoned,
+    send: (...more: string[]) => waiting.push(...more.map((id) => ({ id, deliveryCount: 0 }))),
+    deliveryCounts: () => Object.fromEntries(waiting.map((w) => [w.id, w.deliveryCount])),
+  };
+}
