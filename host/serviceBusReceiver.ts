@@ -2,8 +2,13 @@ import type { ServiceBusClient, ServiceBusReceivedMessage, ServiceBusReceiver } 
 import type { ServiceBusFunction } from '../shared/hosting/definition';
 import type { Invocations, LogLine } from './invocation';
 
-export type Receiver = Pick<ServiceBusReceiver, 'subscribe' | 'receiveMessages' | 'completeMessage' | 'abandonMessage' | 'close'>;
+export type Receiver = Pick<
+  ServiceBusReceiver,
+  'subscribe' | 'receiveMessages' | 'renewMessageLock' | 'completeMessage' | 'abandonMessage' | 'close'
+>;
 
+/** host.json's maxAutoLockRenewalDuration (00:05:00): how long a batch in hand keeps its locks. */
+const MAX_LOCK_RENEWAL_MS = 5 * 60_000;
 /** How long one receive of a batch waits for a first message before asking again (the loop's pause check). */
 const BATCH_WAIT_MS = 1_000;
 
@@ -62,15 +67,50 @@ export function receiveFromServiceBus(
     await receiver.completeMessage(m);
   };
 
+  /** Completes or abandons each message of a batch on its own: one lost lock does not leave the others unsettled. */
+  const settle = async (messages: readonly ServiceBusReceivedMessage[], how: 'completeMessage' | 'abandonMessage') => {
+    for (const m of messages)
+      await receiver[how](m).catch((e: unknown) =>
+        options.log(
+          'warning',
+          def.name,
+          `message ${String(m.messageId)} not settled (${(e as Error).message}); Service Bus delivers it again`,
+        ),
+      );
+  };
+
+  /**
+   * Keeps a batch's locks while it is processed, as the Functions host does up to host.json's
+   * maxAutoLockRenewalDuration: received messages (unlike subscribed ones) get no renewal from the SDK,
+   * and a batch of write-backs waiting out a Dataverse Retry-After can outlast the queue's lock duration.
+   */
+  const keepLocks = (messages: readonly ServiceBusReceivedMessage[]): (() => void) => {
+    const lockedUntil = Math.min(...messages.map((m) => m.lockedUntilUtc?.getTime() ?? Date.now() + 60_000));
+    const every = Math.max(50, (lockedUntil - Date.now()) / 2);
+    const giveUpAt = Date.now() + MAX_LOCK_RENEWAL_MS;
+    const timer = setInterval(() => {
+      if (Date.now() > giveUpAt) return clearInterval(timer);
+      for (const m of messages)
+        receiver
+          .renewMessageLock(m)
+          .catch((e: unknown) =>
+            options.log('warning', def.name, `lock of message ${String(m.messageId)} not renewed: ${(e as Error).message}`),
+          );
+    }, every);
+    return () => clearInterval(timer);
+  };
+
   const deliverBatch = async (messages: ServiceBusReceivedMessage[]) => {
+    const release = keepLocks(messages);
     try {
       await def.handler(messages.map(bodyText), invocations.context(def.name, batchTriggerMetadata(messages)));
     } catch (e) {
       failed(messages.map((m) => String(m.messageId)).join(', '), Math.max(...messages.map((m) => m.deliveryCount ?? 0)), e);
-      for (const m of messages) await receiver.abandonMessage(m);
-      return;
+      return await settle(messages, 'abandonMessage');
+    } finally {
+      release();
     }
-    for (const m of messages) await receiver.completeMessage(m);
+    await settle(messages, 'completeMessage');
   };
 
   /** Cardinality 'many': receive a batch, deliver it, and again, until stopped. */

@@ -17,6 +17,7 @@ function fakeReceiver(messages: Partial<ServiceBusReceivedMessage>[]) {
       return { close: async () => {}, isRunning: true };
     },
     receiveMessages: async () => [],
+    renewMessageLock: async () => new Date(),
     completeMessage: async (m) => void settled.push(`complete ${m.messageId}`),
     abandonMessage: async (m) => void settled.push(`abandon ${m.messageId}`),
     close: async () => {},
@@ -67,6 +68,7 @@ describe('Service Bus triggers from a real namespace (mocked receiver: no namesp
         return { close: async () => void events.push('stop receiving'), isRunning: true };
       },
       receiveMessages: async () => [],
+      renewMessageLock: async () => new Date(),
       completeMessage: async () => {},
       abandonMessage: async () => {},
       close: async () => void events.push('close receiver'),
@@ -139,6 +141,20 @@ describe('Service Bus triggers from a real namespace (mocked receiver: no namesp
     await trigger.close();
     expect(seen).toEqual(['late-1', 'late-2']);
   });
+
+  it('keeps the locks of a batch that takes longer than the lock duration, so every message is completed (not redelivered)', async () => {
+    const bus = peekLockQueue(['slow-1', 'slow-2', 'slow-3'], 120);
+    const def = batchFunction(() => new Promise<void>((r) => setTimeout(r, 500))); // a write-back waiting out a Retry-After
+    const trigger = receiveFromServiceBus(bus.receiver, def, new Invocations(() => {}), {
+      maxConcurrentCalls: 16,
+      maxMessageBatchSize: 100,
+      log: () => {},
+    });
+    await until(() => bus.completed.length === 3);
+    await trigger.close();
+    expect(bus.completed.sort()).toEqual(['slow-1', 'slow-2', 'slow-3']);
+    expect(bus.renewals()).toBeGreaterThanOrEqual(3 * 4); // every 60 ms for 500 ms, each message
+  });
 });
 
 /** syncActuals as the catalog declares it (cardinality 'many'), with the test's handler. */
@@ -161,22 +177,44 @@ async function until(done: () => boolean, ms = 5_000): Promise<void> {
 }
 
 /**
- * A peek-lock queue standing in for a Service Bus queue, as its receiver API behaves (receiveMessages: up to
- * `maxMessageCount` messages, or none once `maxWaitTimeInMs` passes with the queue empty; abandon puts the message
- * back with its delivery count raised; delivery count starts at 1 on first receive).
+ * A peek-lock queue standing in for a Service Bus queue, as its receiver API behaves: receiveMessages returns up
+ * to `maxMessageCount` messages, or none once `maxWaitTimeInMs` passes with the queue empty; each received message
+ * is locked for `lockMs` (renewMessageLock extends it); settling a message whose lock has expired fails with
+ * MessageLockLost and the message goes back to the queue; abandon puts it back at once; the delivery count rises
+ * with each receive.
  */
-function peekLockQueue(ids: string[]) {
-  const waiting = ids.map((id) => ({ id, deliveryCount: 0 }));
+function peekLockQueue(ids: string[], lockMs = 60_000) {
+  type Entry = { id: string; deliveryCount: number; lockedUntil: number };
+  const waiting: Entry[] = ids.map((id) => ({ id, deliveryCount: 0, lockedUntil: 0 }));
   const completed: string[] = [];
   const abandoned: string[] = [];
-  const received = (w: { id: string; deliveryCount: number }) =>
-    ({
+  let renewals = 0;
+  const held = new Map<string, Entry>();
+  const received = (w: Entry) => {
+    w.deliveryCount++;
+    w.lockedUntil = Date.now() + lockMs;
+    held.set(w.id, w);
+    return {
       messageId: w.id,
       body: `{"n":"${w.id}"}`,
-      deliveryCount: ++w.deliveryCount,
+      deliveryCount: w.deliveryCount,
       enqueuedTimeUtc: new Date(),
-    }) as unknown as ServiceBusReceivedMessage;
-  const held = new Map<string, { id: string; deliveryCount: number }>();
+      lockedUntilUtc: new Date(w.lockedUntil),
+    } as unknown as ServiceBusReceivedMessage;
+  };
+  const locked = (m: ServiceBusReceivedMessage): Entry => {
+    const w = held.get(String(m.messageId));
+    if (!w || w.lockedUntil < Date.now()) {
+      if (w) {
+        held.delete(w.id); // the service takes the message back when its lock expires
+        waiting.push(w);
+      }
+      throw Object.assign(new Error('The lock supplied is invalid: it expired, or the message was already settled.'), {
+        code: 'MessageLockLost',
+      });
+    }
+    return w;
+  };
   const receiver: Receiver = {
     subscribe: () => {
       throw new Error('a batch function receives, it does not subscribe');
@@ -184,16 +222,23 @@ function peekLockQueue(ids: string[]) {
     receiveMessages: async (max, options) => {
       const end = Date.now() + (options?.maxWaitTimeInMs ?? 60_000);
       while (!waiting.length && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
-      return waiting.splice(0, max).map((w) => (held.set(w.id, w), received(w)));
+      return waiting.splice(0, max).map(received);
+    },
+    renewMessageLock: async (m) => {
+      const w = locked(m);
+      renewals++;
+      w.lockedUntil = Date.now() + lockMs;
+      return new Date(w.lockedUntil);
     },
     completeMessage: async (m) => {
-      held.delete(String(m.messageId));
+      held.delete(locked(m).id);
       completed.push(String(m.messageId));
     },
     abandonMessage: async (m) => {
-      abandoned.push(String(m.messageId));
-      waiting.push(held.get(String(m.messageId))!);
-      held.delete(String(m.messageId));
+      const w = locked(m);
+      held.delete(w.id);
+      waiting.push(w);
+      abandoned.push(w.id);
     },
     close: async () => {},
   };
@@ -201,7 +246,8 @@ function peekLockQueue(ids: string[]) {
     receiver,
     completed,
     abandoned,
-    send: (...more: string[]) => waiting.push(...more.map((id) => ({ id, deliveryCount: 0 }))),
+    renewals: () => renewals,
+    send: (...more: string[]) => waiting.push(...more.map((id) => ({ id, deliveryCount: 0, lockedUntil: 0 }))),
     deliveryCounts: () => Object.fromEntries(waiting.map((w) => [w.id, w.deliveryCount])),
   };
 }
