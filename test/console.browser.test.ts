@@ -239,6 +239,10 @@ describe('the operations console in headless Chromium (npm start, demo data)', {
     expect(await flows.getByRole('button', { name: /^Pause .*import/i }).count()).toBe(1);
     await confirmed(() => flows.getByRole('button', { name: /^Pause .*import/i }).click(), /^Pause/, /is paused\./);
     await flows.getByText(/Paused since .* by Ann Operator/).waitFor();
+    // The host applies a switch within about a second of the pause (it polls them): until then the fast path
+    // could still import, so the actuals go out once both of the flow's functions are off.
+    for (const fn of ['importFromStaging', 'importProposal'])
+      await until(`the host switched ${fn} off`, async () => host.output().includes(`${fn} information: switched off`), 10_000);
 
     await adminCall(host.url, 'syncInvoiceProposal', late.invoice, withKey);
     for (const a of late.actuals) await adminCall(host.url, 'syncActuals', a, withKey);
