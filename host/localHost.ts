@@ -60,7 +60,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const settings = readSettings(env); // storage: everything needs it, so a bad value stops the host
   for (const line of settingsProblems(env)) log('error', 'host', `CONFIGURATION ERROR: ${line}`);
   const local = readLocalHostSettings(env);
-  const { maxConcurrentCalls, maxMessageBatchSize } = readHostJson(options.root);
+  const { maxConcurrentCalls, maxMessageBatchSize, maxAutoLockRenewalMs } = readHostJson(options.root);
   const functions = enabledFunctions([...functionDefinitions, ...(options.extraFunctions ?? [])], env, log);
   const schedule = (def: TimerFunction) => resolveAppSettingReferences(timerScheduleExpression(def), settings);
 
@@ -96,7 +96,12 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   const bus = serviceBusClient(settings);
   const receivers = bus
     ? busFunctions.map((d) =>
-        receiveFromServiceBus(openReceiver(bus, d.queueName), d, invocations, { maxConcurrentCalls, maxMessageBatchSize, log }),
+        receiveFromServiceBus(openReceiver(bus, d.queueName), d, invocations, {
+          maxConcurrentCalls,
+          maxMessageBatchSize,
+          maxAutoLockRenewalMs,
+          log,
+        }),
       )
     : [];
   const timers = new TimerScheduler(hostTables.timers, invocations, log);

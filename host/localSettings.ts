@@ -43,13 +43,26 @@ export interface HostJson {
   maxConcurrentCalls: number;
   /** Messages per invocation of a function with cardinality 'many'. */
   maxMessageBatchSize: number;
+  /** How long a message in hand keeps its lock (host.json's maxAutoLockRenewalDuration), in ms. */
+  maxAutoLockRenewalMs: number;
+}
+
+/** A host.json TimeSpan ("hh:mm:ss"), in ms. */
+function timeSpanMs(value: string): number {
+  const m = /^(\d+):(\d{2}):(\d{2})$/.exec(value);
+  if (!m) throw new Error(`host.json: "${value}" is not a TimeSpan like 00:05:00`);
+  return ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1000;
 }
 
 export function readHostJson(root: string): HostJson {
   const host = JSON.parse(readFileSync(join(root, 'host.json'), 'utf8')) as {
-    extensions?: { serviceBus?: { maxConcurrentCalls?: number; maxMessageBatchSize?: number } };
+    extensions?: { serviceBus?: { maxConcurrentCalls?: number; maxMessageBatchSize?: number; maxAutoLockRenewalDuration?: string } };
   };
   const serviceBus = host.extensions?.serviceBus;
   // The Functions host's defaults when host.json says nothing.
-  return { maxConcurrentCalls: serviceBus?.maxConcurrentCalls ?? 16, maxMessageBatchSize: serviceBus?.maxMessageBatchSize ?? 1000 };
+  return {
+    maxConcurrentCalls: serviceBus?.maxConcurrentCalls ?? 16,
+    maxMessageBatchSize: serviceBus?.maxMessageBatchSize ?? 1000,
+    maxAutoLockRenewalMs: timeSpanMs(serviceBus?.maxAutoLockRenewalDuration ?? '00:05:00'),
+  };
 }

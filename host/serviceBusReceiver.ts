@@ -7,8 +7,6 @@ export type Receiver = Pick<
   'subscribe' | 'receiveMessages' | 'renewMessageLock' | 'completeMessage' | 'abandonMessage' | 'close'
 >;
 
-/** host.json's maxAutoLockRenewalDuration (00:05:00): how long a batch in hand keeps its locks. */
-const MAX_LOCK_RENEWAL_MS = 5 * 60_000;
 /** How long one receive of a batch waits for a first message before asking again (the loop's pause check). */
 const BATCH_WAIT_MS = 1_000;
 
@@ -52,7 +50,7 @@ export function receiveFromServiceBus(
   receiver: Receiver,
   def: ServiceBusFunction,
   invocations: Invocations,
-  options: { maxConcurrentCalls: number; maxMessageBatchSize: number; log: LogLine },
+  options: { maxConcurrentCalls: number; maxMessageBatchSize: number; maxAutoLockRenewalMs: number; log: LogLine },
 ): { close(): Promise<void>; pause(): Promise<void>; resume(): void } {
   const failed = (ids: string, count: number | undefined, e: unknown) =>
     options.log('warning', def.name, `message ${ids} failed delivery ${count ?? '?'}: ${(e as Error).message}`);
@@ -87,7 +85,7 @@ export function receiveFromServiceBus(
   const keepLocks = (messages: readonly ServiceBusReceivedMessage[]): (() => void) => {
     const lockedUntil = Math.min(...messages.map((m) => m.lockedUntilUtc?.getTime() ?? Date.now() + 60_000));
     const every = Math.max(50, (lockedUntil - Date.now()) / 2);
-    const giveUpAt = Date.now() + MAX_LOCK_RENEWAL_MS;
+    const giveUpAt = Date.now() + options.maxAutoLockRenewalMs;
     const timer = setInterval(() => {
       if (Date.now() > giveUpAt) return clearInterval(timer);
       for (const m of messages)

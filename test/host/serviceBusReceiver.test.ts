@@ -47,6 +47,7 @@ describe('Service Bus triggers from a real namespace (mocked receiver: no namesp
     const subscription = receiveFromServiceBus(fake.receiver, def, invocations, {
       maxConcurrentCalls: 16,
       maxMessageBatchSize: 100,
+      maxAutoLockRenewalMs: 300_000,
       log: () => {},
     });
     await new Promise((r) => setTimeout(r, 20));
@@ -83,6 +84,7 @@ describe('Service Bus triggers from a real namespace (mocked receiver: no namesp
     const trigger = receiveFromServiceBus(receiver, def, new Invocations(() => {}), {
       maxConcurrentCalls: 16,
       maxMessageBatchSize: 100,
+      maxAutoLockRenewalMs: 300_000,
       log: () => {},
     });
     await trigger.pause();
@@ -109,6 +111,7 @@ describe('Service Bus triggers from a real namespace (mocked receiver: no namesp
     const trigger = receiveFromServiceBus(bus.receiver, def, invocations, {
       maxConcurrentCalls: 16,
       maxMessageBatchSize: 100,
+      maxAutoLockRenewalMs: 300_000,
       log: () => {},
     });
     await until(() => bus.completed.length === 150);
@@ -129,6 +132,7 @@ describe('Service Bus triggers from a real namespace (mocked receiver: no namesp
     const trigger = receiveFromServiceBus(bus.receiver, def, new Invocations(() => {}), {
       maxConcurrentCalls: 16,
       maxMessageBatchSize: 100,
+      maxAutoLockRenewalMs: 300_000,
       log: () => {},
     });
     await trigger.pause();
@@ -148,6 +152,7 @@ describe('Service Bus triggers from a real namespace (mocked receiver: no namesp
     const trigger = receiveFromServiceBus(bus.receiver, def, new Invocations(() => {}), {
       maxConcurrentCalls: 16,
       maxMessageBatchSize: 100,
+      maxAutoLockRenewalMs: 300_000,
       log: () => {},
     });
     await until(() => bus.completed.length === 3);
