@@ -4,6 +4,9 @@ import { Invocations } from '../../host/invocation';
 import { receiveFromServiceBus, type Receiver } from '../../host/serviceBusReceiver';
 import type { ServiceBusFunction } from '../../shared/hosting/definition';
 
+/** The trigger settings as the repository's host.json gives them, logs discarded. */
+const HOST_JSON = { maxConcurrentCalls: 16, maxMessageBatchSize: 100, maxAutoLockRenewalMs: 300_000, log: () => {} };
+
 /** A receiver that hands over the given messages and records what the host did with each. */
 function fakeReceiver(messages: Partial<ServiceBusReceivedMessage>[]) {
   const settled: string[] = [];
@@ -44,12 +47,7 @@ describe('Service Bus triggers from a real namespace (mocked receiver: no namesp
       { messageId: 'm2', body: { fail: true }, deliveryCount: 3, enqueuedTimeUtc },
     ]);
     const invocations = new Invocations(() => {});
-    const subscription = receiveFromServiceBus(fake.receiver, def, invocations, {
-      maxConcurrentCalls: 16,
-      maxMessageBatchSize: 100,
-      maxAutoLockRenewalMs: 300_000,
-      log: () => {},
-    });
+    const subscription = receiveFromServiceBus(fake.receiver, def, invocations, HOST_JSON);
     await new Promise((r) => setTimeout(r, 20));
     await invocations.drain();
     expect(fake.options()).toEqual({ autoCompleteMessages: false, maxConcurrentCalls: 16 });
@@ -81,12 +79,7 @@ describe('Service Bus triggers from a real namespace (mocked receiver: no namesp
       connection: 'ServiceBusConnection',
       handler: async () => {},
     };
-    const trigger = receiveFromServiceBus(receiver, def, new Invocations(() => {}), {
-      maxConcurrentCalls: 16,
-      maxMessageBatchSize: 100,
-      maxAutoLockRenewalMs: 300_000,
-      log: () => {},
-    });
+    const trigger = receiveFromServiceBus(receiver, def, new Invocations(() => {}), HOST_JSON);
     await trigger.pause();
     await trigger.pause(); // already off: nothing more
     trigger.resume();
@@ -108,12 +101,7 @@ describe('Service Bus triggers from a real namespace (mocked receiver: no namesp
       }
     });
     const invocations = new Invocations(() => {});
-    const trigger = receiveFromServiceBus(bus.receiver, def, invocations, {
-      maxConcurrentCalls: 16,
-      maxMessageBatchSize: 100,
-      maxAutoLockRenewalMs: 300_000,
-      log: () => {},
-    });
+    const trigger = receiveFromServiceBus(bus.receiver, def, invocations, HOST_JSON);
     await until(() => bus.completed.length === 150);
     await trigger.close();
     expect(batches.map((b) => b.bodies.length)).toEqual([100, 50, 50]);
@@ -129,12 +117,7 @@ describe('Service Bus triggers from a real namespace (mocked receiver: no namesp
     const bus = peekLockQueue([]);
     const seen: string[] = [];
     const def = batchFunction(async (_messages, context) => void seen.push(...(context.triggerMetadata?.messageIdArray as string[])));
-    const trigger = receiveFromServiceBus(bus.receiver, def, new Invocations(() => {}), {
-      maxConcurrentCalls: 16,
-      maxMessageBatchSize: 100,
-      maxAutoLockRenewalMs: 300_000,
-      log: () => {},
-    });
+    const trigger = receiveFromServiceBus(bus.receiver, def, new Invocations(() => {}), HOST_JSON);
     await trigger.pause();
     bus.send('late-1', 'late-2');
     await new Promise((r) => setTimeout(r, 50));
@@ -149,12 +132,7 @@ describe('Service Bus triggers from a real namespace (mocked receiver: no namesp
   it('keeps the locks of a batch that takes longer than the lock duration, so every message is completed (not redelivered)', async () => {
     const bus = peekLockQueue(['slow-1', 'slow-2', 'slow-3'], 120);
     const def = batchFunction(() => new Promise<void>((r) => setTimeout(r, 500))); // a write-back waiting out a Retry-After
-    const trigger = receiveFromServiceBus(bus.receiver, def, new Invocations(() => {}), {
-      maxConcurrentCalls: 16,
-      maxMessageBatchSize: 100,
-      maxAutoLockRenewalMs: 300_000,
-      log: () => {},
-    });
+    const trigger = receiveFromServiceBus(bus.receiver, def, new Invocations(() => {}), HOST_JSON);
     await until(() => bus.completed.length === 3);
     await trigger.close();
     expect(bus.completed.sort()).toEqual(['slow-1', 'slow-2', 'slow-3']);
