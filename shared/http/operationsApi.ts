@@ -28,6 +28,12 @@ import { createMessageOperations, PageTokenError, type MessageOperations, type R
  * actions go through operatorAction (role check and audit).
  */
 
+/** The value `map` keeps for `key`, made once. */
+function keptFor<K extends object, V>(map: WeakMap<K, V>, key: K, make: () => V): V {
+  if (!map.has(key)) map.set(key, make());
+  return map.get(key)!;
+}
+
 /**
  * One flow control per runtime, so a process keeps the Azure switch's credential and the Service Bus admin client
  * (the console asks every 10 s); keyed by the runtime so that one the local host or a test installs gets its own.
@@ -35,21 +41,13 @@ import { createMessageOperations, PageTokenError, type MessageOperations, type R
 const controls = new WeakMap<Runtime, FlowControl>();
 async function flows(): Promise<FlowControl> {
   const rt = await runtime();
-  const known = controls.get(rt);
-  if (known) return known;
-  const made = flowControl(settings(), rt.tables);
-  controls.set(rt, made);
-  return made;
+  return keptFor(controls, rt, () => flowControl(settings(), rt.tables));
 }
 
 const sources = new WeakMap<FlowControl, SummarySources>();
 async function summaryInputs(): Promise<SummarySources> {
   const fc = await flows();
-  const known = sources.get(fc);
-  if (known) return known;
-  const made = summarySources(settings(), () => fc.flows());
-  sources.set(fc, made);
-  return made;
+  return keptFor(sources, fc, () => summarySources(settings(), () => fc.flows()));
 }
 
 export async function summaryAnswer(): Promise<HttpResponseInit> {
@@ -115,11 +113,7 @@ export async function auditAnswer(request: HttpRequest): Promise<HttpResponseIni
 const messageOperationsOf = new WeakMap<Settings, MessageOperations>();
 function messageOperations(): MessageOperations {
   const s = settings();
-  const known = messageOperationsOf.get(s);
-  if (known) return known;
-  const made = createMessageOperations(s).operations;
-  messageOperationsOf.set(s, made);
-  return made;
+  return keptFor(messageOperationsOf, s, () => createMessageOperations(s).operations);
 }
 
 export async function messagesAnswer(request: HttpRequest): Promise<HttpResponseInit> {
