@@ -6,7 +6,7 @@ import { formatMoney, sumMoney } from '../shared/contracts/money';
 import { planImport } from '../shared/domain/importPlan';
 import { decideHeader, type ProposalHeader } from '../shared/domain/proposal';
 import { proposalPartition } from '../shared/storage/keys';
-import { headerEntity, heldEntity, lineEntity } from '../shared/storage/proposalRows';
+import { headerEntity, heldEntity, linePageEntities } from '../shared/storage/proposalRows';
 import { registerEntity } from '../shared/storage/actualRegister';
 import { headerFlagEntity, stagedActualEntity } from '../shared/storage/staging';
 import type { Runtime } from '../shared/runtime';
@@ -156,7 +156,7 @@ export async function seedProcessed(
     rows.push(headerEntity(key, { ...header, ...plan.header }));
     rows.push(heldEntity(key));
     // The lines carry the actuals: an actual on a line has no parked row of its own.
-    for (const l of plan.lines) rows.push(lineEntity(key, build, l));
+    rows.push(...linePageEntities(key, build, plan.lines));
     if (opts.register) for (const a of p.actuals) registerRows.push(registerEntity(a));
     actuals += p.actuals.length;
     if (rows.length >= 10_000) await flush();

@@ -5,7 +5,7 @@ import { proposalPartition } from '../shared/storage/keys';
 import { odata } from '@azure/data-tables';
 import type { BilledSalesActual } from '../shared/contracts/actual';
 import type { ProposalHeader } from '../shared/domain/proposal';
-import { headerEntity, heldEntity, isHeaderRow, lineEntity } from '../shared/storage/proposalRows';
+import { headerEntity, heldEntity, isHeaderRow, linePageEntities, linesOfRow } from '../shared/storage/proposalRows';
 import { statePartition, stateRow } from '../shared/storage/proposalStates';
 import { SHARD_RANGE } from '../shared/storage/staging';
 import { cpuRatio, interleaved, measured, rawTable, round, row, type BenchContext } from './context';
@@ -13,10 +13,10 @@ import { countRows, proposals, seedPending, seedProcessed, type Proposal } from 
 import { assert, benchRuntime, median, pool, silentLog, type BenchRuntime } from './support';
 import { target, type BenchRow } from './types';
 
-/** The line rows a proposal's import writes, as raw entities in its own partition (the physical-limit baseline). */
+/** The line rows (pages) a proposal's import writes, as raw entities in its own partition (the physical-limit baseline). */
 function lineRows(p: Proposal) {
   const pk = proposalPartition(p.invoice.legalEntity, p.invoice.proposalId);
-  return numberLines(p.actuals).map((l) => lineEntity(pk, 'baseline', l));
+  return linePageEntities(pk, 'baseline', numberLines(p.actuals));
 }
 
 /** Every effect of the import is committed: lines, headers flipped, nothing parked, staging empty. */
@@ -28,14 +28,20 @@ async function verifyImported(b: BenchRuntime, proposalCount: number, lines: num
   let lineRowCount = 0;
   let actualRowCount = 0;
   let flipped = 0;
-  for await (const e of b.rt.tables.proposals.listEntities<{ rowKey: string; status?: string }>({
-    queryOptions: { select: ['RowKey', 'status'] },
+  for await (const e of b.rt.tables.proposals.listEntities<{
+    partitionKey: string;
+    rowKey: string;
+    etag: string;
+    json?: string;
+    status?: string;
+  }>({
+    queryOptions: { select: ['RowKey', 'json', 'status'] },
   })) {
-    if (e.rowKey.startsWith('line|')) lineRowCount++;
+    if (e.rowKey.startsWith('line|')) lineRowCount += linesOfRow(e).length;
     else if (e.rowKey.startsWith('actual|')) actualRowCount++;
     else if (isHeaderRow(e.rowKey) && e.status === 'LinesCreated') flipped++;
   }
-  assert(lineRowCount >= proposalCount * lines, `${lineRowCount} line rows, expected ${proposalCount * lines}`);
+  assert(lineRowCount >= proposalCount * lines, `${lineRowCount} lines, expected ${proposalCount * lines}`);
   // The lines carry the actuals: a proposal imported whole parks none.
   assert(actualRowCount === 0, `${actualRowCount} parked actual rows, expected none`);
   assert(flipped >= proposalCount, `${flipped} headers LinesCreated, expected ${proposalCount}`);
@@ -92,7 +98,7 @@ export async function commitEffectsRaw(b: BenchRuntime, concurrency: number): Pr
       await stateIndex.upsertEntity({ partitionKey: statePartition('LinesCreated', since), rowKey: stateRow(pk, since) }, 'Replace');
       await proposals.submitTransaction([
         ['create', heldEntity(pk)],
-        ...numberLines(actuals).map((l): TransactionAction => ['create', lineEntity(pk, 'raw', l)]),
+        ...linePageEntities(pk, 'raw', numberLines(actuals)).map((page): TransactionAction => ['create', page]),
         ['update', headerEntity(pk, { ...header, stateSince: since }), 'Merge', { etag: flag.headerEtag! }],
       ]);
       if (awaitingSince) await stateIndex.deleteEntity(statePartition('AwaitingLines', awaitingSince), stateRow(pk, awaitingSince));

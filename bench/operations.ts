@@ -251,7 +251,7 @@ export async function operationCounts(
           entitiesRead: imported.entitiesRead,
           baselineByKind: importFloor.byKind,
           before:
-            '4.4 (issue 15): 11 staged rows read, one transaction of held marker + 10 actual rows + 10 lines + header, 11 staged rows deleted',
+            '4.4 (issue 15): 11 staged rows read, one transaction of held marker + 10 actual rows + 10 lines + header, 11 staged rows deleted; 3.6 with lines carrying the actuals, one row per line',
         },
       }),
       row({

@@ -52,6 +52,11 @@ export interface RuntimeOptions {
   importRequests?: ImportRequestSender;
   /** Lookups for native messages instead of those DATAVERSE_URL gives (tests). */
   dataverse?: () => DataverseLookups;
+  /**
+   * Characters of JSON in a page of lines or posted rows (default PAGE_CHARS). Smaller only where a test needs a build
+   * to span several transactions; every runtime writing the same tables must use the same.
+   */
+  pageChars?: number;
 }
 
 export async function createRuntime(s: Settings, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -67,7 +72,7 @@ export async function createRuntime(s: Settings, options: RuntimeOptions = {}): 
       : new TableOutbound(tables.localOutbound, QUEUES.accountingUpdates));
   return {
     tables,
-    proposals: new ProposalStore(tables.proposals, states, now),
+    proposals: new ProposalStore(tables.proposals, states, now, options.pageChars),
     states,
     operatorActions: new OperatorActions(tables.operatorActions),
     importRuns: new ImportRuns(tables.importRuns),

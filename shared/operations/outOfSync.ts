@@ -28,7 +28,7 @@ export async function outOfSync(rt: Runtime, hours: number): Promise<OutOfSyncLi
         postingId: e.postingId,
         postedAt: e.createdAt,
         voucher: header?.value.posting?.voucher ?? null,
-        actualIds: lines.map((l) => l.value.actualId),
+        actualIds: lines.map((l) => l.actualId),
         actualCount: header?.value.lineCount ?? lines.length,
       };
     }),

@@ -48,11 +48,7 @@ export async function dispatchPosting(rt: Runtime, proposal: string, postingId: 
   const header = await rt.proposals.header(proposal);
   if (header?.value.status !== 'Posted' || header.value.posting?.postingId !== postingId) return { state: 'notCommitted', sent: 0 };
   const rows = await rt.proposals.postedLines(proposal, postingId);
-  const messages = accountingUpdates(
-    proposal,
-    header.value,
-    rows.map((r) => r.value),
-  );
+  const messages = accountingUpdates(proposal, header.value, rows);
   await rt.sender.send(messages);
   return { state: 'sent', sent: messages.length };
 }

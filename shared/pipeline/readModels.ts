@@ -1,10 +1,8 @@
 import { isBilledSales } from '../contracts/actual';
 import { normaliseRowId } from '../contracts/common';
-import type { ProposalLine } from '../domain/importPlan';
 import type { ProposalHeader } from '../domain/proposal';
 import { actualView, correctionWarnings, proposalView, type ActualView, type ProposalView } from '../domain/views';
 import { proposalPartition } from '../storage/keys';
-import { lineRow, postedRow, type PostedLine } from '../storage/proposalRows';
 import type { Runtime } from '../runtime';
 
 /** Flags of a corrective invoice, from its original's header as it is now (one point read, correctives only). */
@@ -24,7 +22,7 @@ export async function readProposal(rt: Runtime, legalEntity: string, proposalId:
     const header = await rt.proposals.header(pk);
     if (!header) return undefined;
     const build = header.value.activeBuild;
-    const lines = build ? (await rt.proposals.lines(pk, build)).map((l) => l.value) : [];
+    const lines = build ? await rt.proposals.lines(pk, build) : [];
     if (lines.length === (build ? header.value.lineCount : 0)) return proposalView(header.value, lines, await correction(rt, header.value));
     if (attempt >= 5) throw new Error(`proposal ${legalEntity}/${proposalId} changed while it was read, ${attempt} times; try again`);
   }
@@ -43,8 +41,8 @@ export async function readActual(rt: Runtime, legalEntity: string, actualId: str
   const pk = proposalPartition(actual.legalEntity, actual.proposalId);
   const header = (await rt.proposals.header(pk))?.value;
   const build = header?.activeBuild;
-  const line = build ? await rt.proposals.point<ProposalLine>(pk, lineRow(build, actual.actualId)) : undefined;
+  const line = build ? await rt.proposals.lineOf(pk, build, actual.actualId) : undefined;
   const postingId = header?.posting?.postingId;
-  const posted = postingId ? await rt.proposals.point<PostedLine>(pk, postedRow(postingId, actual.actualId)) : undefined;
+  const posted = postingId ? await rt.proposals.postedOf(pk, postingId, actual.actualId) : undefined;
   return actualView({ actual, refused, header, line, posted });
 }

@@ -69,7 +69,7 @@ export async function recordPosting(
     const build = header?.value.status === 'LinesCreated' ? header.value.activeBuild : null;
     const lineIds =
       build && !namesLinesOnShow(header!.value, posting)
-        ? (await rt.proposals.lines(pk, build)).map((l) => l.value.actual.actualId)
+        ? (await rt.proposals.lines(pk, build)).map((l) => l.actual.actualId)
         : posting.lines.map((l) => l.actualId);
     const decision = decidePosting(header?.value, lineIds, posting);
     switch (decision.kind) {

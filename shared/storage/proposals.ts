@@ -5,7 +5,7 @@ import type { ImportPlan, ProposalLine } from '../domain/importPlan';
 import { takeDownFor, type PostingRecord, type ProposalHeader } from '../domain/proposal';
 import { commitToPartition } from './batches';
 import { deleteIfPresent, goneIsChanged, isNotFound, isPreconditionFailed } from './conditions';
-import { prefixEnd } from './keys';
+import { encodeKeyPart, prefixEnd } from './keys';
 import type { ProposalStateIndex } from './proposalStates';
 import {
   actualEntity,
@@ -20,9 +20,15 @@ import {
   heldRow,
   isHeaderRow,
   json,
-  lineEntity,
-  lineRow,
-  postedEntity,
+  linePageEntities,
+  lineIdOf,
+  linesOfRow,
+  linesPrefix,
+  PAGE_CHARS,
+  postedIdOf,
+  postedPageEntities,
+  postedPrefix,
+  recordsOfRow,
   type Holding,
   type PostedLine,
   type ProposalPartition,
@@ -84,6 +90,7 @@ export class ProposalStore {
     private readonly table: TableClient,
     private readonly states: ProposalStateIndex,
     private readonly now: () => Date = () => new Date(),
+    private readonly pageChars = PAGE_CHARS,
   ) {}
 
   /** The header as it will be written: `stateSince` kept while the status stays, stamped when it changes. */
@@ -128,11 +135,11 @@ export class ProposalStore {
         else part.actuals.set(held.actual.actualId, { value: held.actual, etag: row.etag });
       } else if (kind === 'line') {
         const list = part.builds.get(a!) ?? [];
-        list.push({ rowKey: row.rowKey, etag: row.etag, line: json(row) });
+        for (const line of linesOfRow(row)) list.push({ rowKey: row.rowKey, etag: row.etag, line });
         part.builds.set(a!, list);
       } else if (kind === 'posted') {
         const list = part.posted.get(a!) ?? [];
-        list.push({ value: json(row), etag: row.etag });
+        for (const value of recordsOfRow<PostedLine>(row)) list.push({ value, etag: row.etag });
         part.posted.set(a!, list);
       }
     }
@@ -188,8 +195,7 @@ export class ProposalStore {
     }
     // An actual on the lines has no row of its own when it went onto them directly: its line says which version is on show.
     const build = found.header?.value.activeBuild;
-    const line = build ? await this.row(pk, lineRow(build, actualId)) : undefined;
-    if (line) found.onLines = (json(line) as ProposalLine).actual;
+    if (build) found.onLines = (await this.lineOf(pk, build, actualId))?.actual;
     return found;
   }
 
@@ -250,8 +256,8 @@ export class ProposalStore {
     for (const a of toRecord) rows.push(conditionalWrite(actualEntity(pk, a), etagOf(a.actualId)));
     for (const d of plan.toDepart) rows.push(conditionalWrite(departedEntity(pk, d), etagOf(d.actualId)));
     if (build)
-      for (const line of plan.lines)
-        rows.push(assumed ? ['create', lineEntity(pk, build, line)] : ['upsert', lineEntity(pk, build, line), 'Replace']);
+      for (const page of linePageEntities(pk, build, plan.lines, this.pageChars))
+        rows.push(assumed ? ['create', page] : ['upsert', page, 'Replace']);
     const stored = part.header;
     if (stored && (plan.header || assumed)) {
       await this.moving(pk, stored.value, { ...stored.value, ...plan.header }, (h) =>
@@ -269,7 +275,8 @@ export class ProposalStore {
   async dropSupersededBuilds(part: ProposalPartition, activeBuild: string | null): Promise<void> {
     for (const [build, lines] of part.builds) {
       if (build === activeBuild) continue;
-      for (const l of lines) {
+      const rows = new Map(lines.map((l) => [l.rowKey, l])); // a page carries several lines
+      for (const l of rows.values()) {
         try {
           await deleteIfPresent(() => this.table.deleteEntity(part.partitionKey, l.rowKey, { etag: l.etag }));
         } catch (e) {
@@ -311,38 +318,63 @@ export class ProposalStore {
    * with: the commit point, as for builds. Returns the posted header.
    */
   async recordPosting(pk: string, header: Stored<ProposalHeader>, record: PostingRecord, lines: Posting['lines']): Promise<ProposalHeader> {
-    const rows: TransactionAction[] = lines.map((l) => ['upsert', postedEntity(pk, { ...l, postingId: record.postingId }), 'Replace']);
-    const posted: ProposalHeader = { ...header.value, status: 'Posted', reason: null, posting: record };
-    const written = await this.moving(pk, header.value, posted, (h) =>
+    const posted = lines.map((l) => ({ ...l, postingId: record.postingId }));
+    const rows = postedPageEntities(pk, record.postingId, posted, this.pageChars).map((page): TransactionAction => [
+      'upsert',
+      page,
+      'Replace',
+    ]);
+    const next: ProposalHeader = { ...header.value, status: 'Posted', reason: null, posting: record };
+    const written = await this.moving(pk, header.value, next, (h) =>
       commitToPartition(this.table, rows, ['update', headerEntity(pk, h), 'Replace', { etag: header.etag }]),
     );
     return written.header;
   }
 
-  /** Rows of one prefix (a build's lines or a posting's rows), in key order; the first `limit` only, if given. */
-  async range<T>(pk: string, prefix: string, limit = Infinity): Promise<Stored<T>[]> {
+  /**
+   * The records of one build or posting (paged rows, see pageEntities), each actual's once; the first `limit`
+   * only, if given. An actual on two rows of one prefix (pages cut by another layout) is the same record on
+   * both: a build's lines follow from its actuals alone, a posting's rows from its callback.
+   */
+  private async records<T>(pk: string, prefix: string, idOf: (r: T) => string, limit = Infinity): Promise<T[]> {
     const filter = odata`PartitionKey eq ${pk} and RowKey ge ${prefix} and RowKey lt ${prefixEnd(prefix)}`;
-    const out: Stored<T>[] = [];
-    const pages = this.table
-      .listEntities<Row>({ queryOptions: { filter, select: ['RowKey', 'json'] } })
-      .byPage({ maxPageSize: Number.isFinite(limit) ? Math.min(limit, 1000) : undefined });
-    for await (const page of pages) {
-      for (const r of page.slice(0, limit - out.length)) out.push({ value: json(r), etag: r.etag });
-      if (out.length >= limit) break;
+    const byActual = new Map<string, T>();
+    for await (const row of this.table.listEntities<Row>({ queryOptions: { filter, select: ['RowKey', 'json'] } })) {
+      for (const r of recordsOfRow<T>(row)) if (byActual.size < limit) byActual.set(idOf(r), r);
+      if (byActual.size >= limit) break;
     }
-    return out;
+    return [...byActual.values()];
   }
 
-  lines(pk: string, build: string): Promise<Stored<ProposalLine>[]> {
-    return this.range<ProposalLine>(pk, `line|${build}|`);
+  /** The record of one actual in a build or posting, or undefined: the first row of the prefix at or after the actual's own key. */
+  private async recordOf<T>(pk: string, prefix: string, actualId: string, idOf: (r: T) => string): Promise<T | undefined> {
+    const filter = odata`PartitionKey eq ${pk} and RowKey ge ${prefix + encodeKeyPart(actualId)} and RowKey lt ${prefixEnd(prefix)}`;
+    const pages = this.table.listEntities<Row>({ queryOptions: { filter, select: ['RowKey', 'json'] } }).byPage({ maxPageSize: 1 });
+    // The service may answer a page with no rows and a continuation token; the next page then has the row.
+    for await (const page of pages) {
+      const row = page[0];
+      if (row) return recordsOfRow<T>(row).find((r) => idOf(r) === actualId);
+    }
+    return undefined;
   }
 
-  postedLines(pk: string, postingId: string, limit?: number): Promise<Stored<PostedLine>[]> {
-    return this.range<PostedLine>(pk, `posted|${postingId}|`, limit);
+  /** A build's lines in line order. */
+  async lines(pk: string, build: string): Promise<ProposalLine[]> {
+    return (await this.records(pk, linesPrefix(build), lineIdOf)).sort((a, b) => a.lineNumber - b.lineNumber);
   }
 
-  async point<T>(pk: string, rowKey: string): Promise<T | undefined> {
-    const row = await this.row(pk, rowKey);
-    return row && (json(row) as T);
+  /** One actual's line in a build, or undefined: one request. */
+  lineOf(pk: string, build: string, actualId: string): Promise<ProposalLine | undefined> {
+    return this.recordOf(pk, linesPrefix(build), actualId, lineIdOf);
+  }
+
+  /** A posting's accounting amounts per actual; the first `limit` only, if given. */
+  postedLines(pk: string, postingId: string, limit?: number): Promise<PostedLine[]> {
+    return this.records(pk, postedPrefix(postingId), postedIdOf, limit);
+  }
+
+  /** One actual's accounting amounts in a posting, or undefined: one request. */
+  postedOf(pk: string, postingId: string, actualId: string): Promise<PostedLine | undefined> {
+    return this.recordOf(pk, postedPrefix(postingId), actualId, postedIdOf);
   }
 }

@@ -53,6 +53,7 @@ import {
   quiet,
   tableRows,
   violations,
+  storedLines,
   type Message,
   type Row,
   type Spelling,
@@ -725,7 +726,7 @@ async function converges(b: BatchSpec, { canonical, shuffled, batched }: Lane): 
     want.proposals,
   );
   expect(got.actuals, 'the actual register equals the canonical run').toEqual(want.actuals);
-  stats.lines += got.proposals.filter((r) => r.rowKey.startsWith('line|')).length;
+  stats.lines += storedLines(got.proposals);
 
   const views = (rt: Runtime) => Promise.all(b.proposals.map((p, i) => readProposal(rt, p.legalEntity, ids(tag, i, p).proposalId)));
   const [wantViews, gotViews] = await Promise.all([views(canonical), views(shuffled)]);

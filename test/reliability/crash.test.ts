@@ -1,7 +1,7 @@
 /**
  * Issue 4, part 3: crash safety. Import from staging runs in a child process
  * that is killed with SIGKILL at chosen or random points: before any of the
- * table transactions of a proposal with more than 100 lines, at the n-th
+ * table transactions of a proposal whose lines fill more than 200 rows, at the n-th
  * storage request (before it is sent, or after storage applied it but before
  * the process learns so), during the clean-up of a superseded build, or at a
  * random time. After every kill no proposal may show part of its lines; after
@@ -12,14 +12,16 @@
  * CRASH_SEED=<seed> replays a run.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Actual } from '../../shared/contracts/actual';
+import type { Actual, BilledSalesActual } from '../../shared/contracts/actual';
 import type { ConfirmedInvoice } from '../../shared/contracts/invoiceProposal';
 import { formatMoney, sumMoney } from '../../shared/contracts/money';
+import { numberLines } from '../../shared/domain/importPlan';
 import { importFromStaging } from '../../shared/pipeline/importFromStaging';
 import { importRequested } from '../../shared/pipeline/importRequest';
 import { QUEUES } from '../../shared/queues';
 import { readProposal } from '../../shared/pipeline/readModels';
 import { proposalPartition } from '../../shared/storage/keys';
+import { linePageEntities } from '../../shared/storage/proposalRows';
 import type { Runtime } from '../../shared/runtime';
 import { proposalWithActuals } from '../support/builders';
 import { expectStateListsAgree } from '../support/stateIndex';
@@ -28,12 +30,14 @@ import {
   deliver,
   dropTables,
   headerMessage,
+  isolatedEnvironment,
   isolatedRuntime,
   orphanLines,
   quiet,
   snapshot,
   expectedState,
   startWorker,
+  storedLines,
   violations,
   type Message,
   type WorkerRun,
@@ -76,6 +80,8 @@ interface Kill {
  * kinds of kill point, on the big proposal), to keep the suite's time.
  */
 type ImportPath = 'scheduled' | 'fast path';
+/** Characters of JSON per page of lines in these runs: two lines of the builders' fixtures (about 410 each). */
+const CRASH_PAGE_CHARS = 900;
 const MIN_FAST_KILLS = 4 * Math.max(1, Number(process.env.RELIABILITY_RUNS ?? '1') || 1);
 
 describe.each<ImportPath>(['scheduled', 'fast path'])('crash safety: %s import processes killed with SIGKILL at random points', (path) => {
@@ -90,7 +96,9 @@ describe.each<ImportPath>(['scheduled', 'fast path'])('crash safety: %s import p
   let spare: WorkerRun | undefined;
 
   beforeAll(async () => {
-    rt = await isolatedRuntime();
+    // Pages of about two lines (the product's hold about 24): the big proposal's build then spans three
+    // transactions, as a 5,000-line invoice's does, and every build still has pages of several lines.
+    rt = await isolatedRuntime({}, { ...isolatedEnvironment(), TEST_PAGE_CHARS: String(CRASH_PAGE_CHARS) });
   });
   afterAll(async () => {
     console.log(
@@ -166,10 +174,9 @@ describe.each<ImportPath>(['scheduled', 'fast path'])('crash safety: %s import p
         `${when}: ${p.proposalId} has each latest actual on exactly one line`,
       ).toEqual([...amounts].map(([id, amount]) => `${id} ${amount}`).sort());
       const pk = proposalPartition(p.legalEntity, p.proposalId);
-      expect(
-        state.proposals.filter((r) => r.partitionKey === pk && r.rowKey.startsWith('line|')),
-        `${when}: ${p.proposalId} line rows`,
-      ).toHaveLength(p.actuals.length);
+      expect(storedLines(state.proposals.filter((r) => r.partitionKey === pk)), `${when}: ${p.proposalId} stored lines`).toBe(
+        p.actuals.length,
+      );
     }
     expect(state.staging, `${when}: nothing stays staged`).toEqual([]);
     expect(
@@ -180,7 +187,7 @@ describe.each<ImportPath>(['scheduled', 'fast path'])('crash safety: %s import p
   }
 
   it(`keeps every line exactly once through at least ${minKills} killed import processes`, async () => {
-    const big = proposalWithActuals({ proposalId: 'CRASH-BIG', lines: 250 });
+    const big = proposalWithActuals({ proposalId: 'CRASH-BIG', lines: 420 });
     const mid = proposalWithActuals({ proposalId: 'CRASH-MID', lines: 101, legalEntity: 'demf', currency: 'EUR' });
     const small = [1, 3, 7].map((n) => proposalWithActuals({ proposalId: `CRASH-S${n}`, lines: n, legalEntity: 'gbsi', currency: 'GBP' }));
     const all = [big, mid, ...small];
@@ -189,11 +196,13 @@ describe.each<ImportPath>(['scheduled', 'fast path'])('crash safety: %s import p
     for (let i = 0; i < messages.length; i += 20) await Promise.all(messages.slice(i, i + 20).map((m) => deliver(rt, m)));
     const bigPk = proposalPartition(big.invoice.legalEntity, big.invoice.proposalId);
     const bigName = { legalEntity: big.invoice.legalEntity, proposalId: big.invoice.proposalId };
+    const bigPages = linePageEntities(bigPk, 'any', numberLines(big.actuals as BilledSalesActual[]), CRASH_PAGE_CHARS).length;
+    expect(bigPages, 'the big build spans three transactions').toBeGreaterThan(2 * 100 - 2);
 
-    // Phase 1, the first build: 250 parked actuals + 250 lines + header = 6 transactions for the big proposal.
-    // Kill before transaction 1..5 (0 would write nothing), until a run gets through.
+    // Phase 1, the first build: the held marker, 210 pages of lines and the header = 3 transactions for the big
+    // proposal. Kill before transaction 1 or 2 (0 would write nothing), until a run gets through.
     for (let round = 0; round < 6; round++) {
-      const index = random.int(1, 5);
+      const index = random.int(1, 2);
       const killed = await killedImport({
         label: `first build, before transaction #${index} of ${big.invoice.proposalId}`,
         job: importJob({ killAtBatch: { proposalIncludes: bigPk, index } }, bigName),
@@ -205,7 +214,7 @@ describe.each<ImportPath>(['scheduled', 'fast path'])('crash safety: %s import p
 
     // Phase 2, rebuilds: each cycle revises one actual of the big (and sometimes the 101-line) proposal and the
     // header totals with it, so the import parks the new version, writes a whole new build, flips the header
-    // and deletes the old build's 250 rows. Each cycle is killed once or twice somewhere in there.
+    // and deletes the old build's 210 pages. Each cycle is killed once or twice somewhere in there.
     let current = [...messages];
     const revise = (p: typeof big, cycle: number) => {
       const version = cycle + 1;
@@ -235,7 +244,7 @@ describe.each<ImportPath>(['scheduled', 'fast path'])('crash safety: %s import p
           label: `rebuild ${cycle}: before transaction #${cycle % 3} of the big proposal`,
           job: importJob({ killAtBatch: { proposalIncludes: bigPk, index: cycle % 3 } }, bigName),
         },
-        ...[random.int(1, 250)].map((n) => ({
+        ...[random.int(1, bigPages)].map((n) => ({
           label: `rebuild ${cycle}: while deleting the superseded build, before delete #${n}`,
           job: importJob({ killAtRequest: { n, method: 'DELETE', urlIncludes: "RowKey='line|" } }, bigName),
         })),
@@ -271,7 +280,7 @@ describe.each<ImportPath>(['scheduled', 'fast path'])('crash safety: %s import p
     const messages: Message[] = [headerMessage(p.invoice), ...p.actuals.map(actualMessage)];
     for (const m of messages) await deliver(rt, m);
     await cleanImport([{ legalEntity: 'usmf', proposalId: 'CRASH-GC' }]);
-    // A new version with the same amount: a new build, the same totals; the old build's 3 rows are to be deleted.
+    // A new version with the same amount: a new build, the same totals; the old build's row (one page of 3 lines) is to be deleted.
     const revised = actualMessage({ ...p.actuals[1]!, version: 2, documentDate: '2026-11-27' });
     await deliver(rt, revised);
     const killed = await killedImport({
@@ -284,7 +293,7 @@ describe.each<ImportPath>(['scheduled', 'fast path'])('crash safety: %s import p
     expect(killed).toBe(true);
     await noHalfProposal([{ legalEntity: 'usmf', proposalId: 'CRASH-GC' }], 'after the pinned kill');
     const left = orphanLines(await snapshot(rt)).filter((r) => r.partitionKey === 'usmf|CRASH-GC');
-    expect(left, 'the kill left the old build behind, for the next run to clean').toHaveLength(3);
+    expect(storedLines(left), 'the kill left the old build behind, for the next run to clean').toBe(3);
     await settled([...messages, revised], 'after the run that follows the pinned kill');
   });
 });

@@ -234,6 +234,11 @@ export async function snapshot(rt: Runtime): Promise<StateSnapshot> {
   return { proposals, actuals, staging, quarantine, outbox };
 }
 
+/** The lines that rows hold: a line row is a page of lines (or one line, if written before pages). */
+export function storedLines(rows: readonly Row[]): number {
+  return rows.filter((r) => r.rowKey.startsWith('line|')).reduce((n, r) => n + (Array.isArray(r.json) ? r.json.length : 1), 0);
+}
+
 /** Line rows that belong to no header's active build (left behind by an interrupted run). */
 export function orphanLines(s: StateSnapshot): Row[] {
   const active = new Map<string, string>();
@@ -400,12 +405,18 @@ export function isolatedEnvironment(prefix = `r${randomBytes(5).toString('hex')}
   };
 }
 
+/**
+ * Smaller pages of lines for the runtimes of one test and its workers alike (they must agree on the layout):
+ * `TEST_PAGE_CHARS` in the environment they share.
+ */
+export const pageCharsOf = (env: Record<string, string | undefined>) => Number(env.TEST_PAGE_CHARS) || undefined;
+
 /** A runtime of its own (not installed as the process's runtime), so one test can hold several side by side. */
 export async function isolatedRuntime(
   options: RuntimeOptions = {},
   env = isolatedEnvironment(),
 ): Promise<Runtime & { env: Record<string, string> }> {
-  const rt = await createRuntime(readSettings(env), options);
+  const rt = await createRuntime(readSettings(env), { pageChars: pageCharsOf(env), ...options });
   return Object.assign(rt, { env });
 }
 

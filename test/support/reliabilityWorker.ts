@@ -145,7 +145,11 @@ async function run(job: WorkerJob, rt: Runtime): Promise<unknown> {
 async function main() {
   let job = JSON.parse(process.argv[2] ?? '{"cmd":"import"}') as WorkerJob;
   const additionalPolicies = [{ policy: killPolicy(() => job.killAtRequest), position: 'perCall' as const }];
-  const rt = await createRuntime(readSettings(process.env), { storage: { additionalPolicies }, importRequests: requests });
+  const rt = await createRuntime(readSettings(process.env), {
+    storage: { additionalPolicies },
+    importRequests: requests,
+    pageChars: Number(process.env.TEST_PAGE_CHARS) || undefined, // as isolatedRuntime reads it (support/reliability.ts)
+  });
   process.stdout.write('ready\n');
   const line = await new Promise<string>((resolve) => process.stdin.once('data', (d: Buffer) => resolve(d.toString().trim())));
   if (line.startsWith('go {')) job = JSON.parse(line.slice(3)) as WorkerJob;
