@@ -4,6 +4,7 @@ import type { Departed, ProposalLine } from '../domain/importPlan';
 import type { ProposalHeader } from '../domain/proposal';
 import type { PostingLine } from '../contracts/posting';
 import { encodeKeyPart } from './keys';
+import { PAGE_CHARS, pageEntities, recordsOfRow, type PagedRow } from './pages';
 
 /**
  * The rows of the proposals table, their keys and shapes: what ProposalStore
@@ -15,7 +16,7 @@ import { encodeKeyPart } from './keys';
  *   line|{build}|{actualId}           a page of its lines, keyed by the last actual on it (see linePageEntities);
  *                                     only the header's activeBuild is visible
  *   posted|{postingId}|{actualId}     a page of a posting's accounting details per actual, keyed by the last
- *                                     actual on it (see pageEntities)
+ *                                     actual on it (see shared/storage/pages.ts)
  *   held|{partition}                  exists once any actual row does (see heldEntity)
  */
 /**
@@ -129,59 +130,20 @@ export const departedEntity = (pk: string, d: Departed) => ({
   version: String(d.through),
   json: JSON.stringify({ departed: d }),
 });
-/**
- * A page holds at most this many characters of JSON (about 24 lines, or 50 posted rows): a transaction of
- * 100 pages then stays under its 4 MiB even if every character took 3 bytes. Part of the layout: the pages
- * of a build (or a posting) are a function of its records and this number, so writing it again writes the
- * same rows. Never change it in place; a new layout needs a new row-key prefix (docs/storage.md).
- */
-export const PAGE_CHARS = 10_000;
-
-/**
- * Records of one build or one posting, one per actual, several to a row: in the order of the key each
- * would have alone (`{prefix}{actualId}`), cut into pages of up to `pageChars`, each page keyed by the last
- * actual on it. The page holding an actual is then the first row of the prefix at or after the key the
- * actual's own row would have, so finding one record is still one read (ProposalStore.pageHolding). Rows
- * of one record each (written before pages) are keyed by their actual too, and read the same way.
- */
-function pageEntities<T>(pk: string, prefix: string, records: readonly T[], idOf: (r: T) => string, pageChars: number) {
-  const keyed = records.map((r) => ({ key: `${prefix}${encodeKeyPart(idOf(r))}`, text: JSON.stringify(r) }));
-  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const pages: { partitionKey: string; rowKey: string; json: string }[] = [];
-  let texts: string[] = [];
-  let size = 2;
-  keyed.forEach(({ key, text }, i) => {
-    texts.push(text);
-    size += text.length + 1;
-    const next = keyed[i + 1];
-    if (next && size + next.text.length + 1 <= pageChars) return;
-    pages.push({ partitionKey: pk, rowKey: key, json: `[${texts.join(',')}]` });
-    texts = [];
-    size = 2;
-  });
-  return pages;
-}
-
-/** The records a paged row holds: a page's, or the one record of a row written before pages. */
-export function recordsOfRow<T>(row: Row): T[] {
-  const value = json(row) as T | T[];
-  return Array.isArray(value) ? value : [value];
-}
-
 export const linesPrefix = (build: string) => `line|${build}|`;
 export const postedPrefix = (postingId: string) => `posted|${postingId}|`;
 export const lineIdOf = (l: ProposalLine) => l.actual.actualId;
 export const postedIdOf = (p: PostedLine) => p.actualId;
 
-/** A build's lines as pages (see pageEntities): about 24 lines to a row. */
+/** A build's lines as pages (shared/storage/pages.ts): about 24 lines to a row. */
 export const linePageEntities = (pk: string, build: string, lines: readonly ProposalLine[], pageChars = PAGE_CHARS) =>
   pageEntities(pk, linesPrefix(build), lines, lineIdOf, pageChars);
 
-/** A posting's accounting amounts per actual as pages (see pageEntities): about 50 to a row. */
+/** A posting's accounting amounts per actual as pages (shared/storage/pages.ts): about 50 to a row. */
 export const postedPageEntities = (pk: string, postingId: string, posted: readonly PostedLine[], pageChars = PAGE_CHARS) =>
   pageEntities(pk, postedPrefix(postingId), posted, postedIdOf, pageChars);
 
-export const linesOfRow = (row: Row) => recordsOfRow<ProposalLine>(row);
+export const linesOfRow = (row: PagedRow) => recordsOfRow<ProposalLine>(row);
 
 /** Insert or, with the ETag it was read with, replace. */
 export function conditionalWrite<E extends { partitionKey: string; rowKey: string }>(

@@ -4,8 +4,8 @@ import type { Posting } from '../contracts/posting';
 import type { ImportPlan, ProposalLine } from '../domain/importPlan';
 import { takeDownFor, type PostingRecord, type ProposalHeader } from '../domain/proposal';
 import { commitToPartition } from './batches';
+import { PAGE_CHARS, readRecordOf, readRecords, recordsOfRow } from './pages';
 import { deleteIfPresent, goneIsChanged, isNotFound, isPreconditionFailed } from './conditions';
-import { encodeKeyPart, prefixEnd } from './keys';
 import type { ProposalStateIndex } from './proposalStates';
 import {
   actualEntity,
@@ -24,11 +24,9 @@ import {
   lineIdOf,
   linesOfRow,
   linesPrefix,
-  PAGE_CHARS,
   postedIdOf,
   postedPageEntities,
   postedPrefix,
-  recordsOfRow,
   type Holding,
   type PostedLine,
   type ProposalPartition,
@@ -331,50 +329,23 @@ export class ProposalStore {
     return written.header;
   }
 
-  /**
-   * The records of one build or posting (paged rows, see pageEntities), each actual's once; the first `limit`
-   * only, if given. An actual on two rows of one prefix (pages cut by another layout) is the same record on
-   * both: a build's lines follow from its actuals alone, a posting's rows from its callback.
-   */
-  private async records<T>(pk: string, prefix: string, idOf: (r: T) => string, limit = Infinity): Promise<T[]> {
-    const filter = odata`PartitionKey eq ${pk} and RowKey ge ${prefix} and RowKey lt ${prefixEnd(prefix)}`;
-    const byActual = new Map<string, T>();
-    for await (const row of this.table.listEntities<Row>({ queryOptions: { filter, select: ['RowKey', 'json'] } })) {
-      for (const r of recordsOfRow<T>(row)) if (byActual.size < limit) byActual.set(idOf(r), r);
-      if (byActual.size >= limit) break;
-    }
-    return [...byActual.values()];
-  }
-
-  /** The record of one actual in a build or posting, or undefined: the first row of the prefix at or after the actual's own key. */
-  private async recordOf<T>(pk: string, prefix: string, actualId: string, idOf: (r: T) => string): Promise<T | undefined> {
-    const filter = odata`PartitionKey eq ${pk} and RowKey ge ${prefix + encodeKeyPart(actualId)} and RowKey lt ${prefixEnd(prefix)}`;
-    const pages = this.table.listEntities<Row>({ queryOptions: { filter, select: ['RowKey', 'json'] } }).byPage({ maxPageSize: 1 });
-    // The service may answer a page with no rows and a continuation token; the next page then has the row.
-    for await (const page of pages) {
-      const row = page[0];
-      if (row) return recordsOfRow<T>(row).find((r) => idOf(r) === actualId);
-    }
-    return undefined;
-  }
-
   /** A build's lines in line order. */
   async lines(pk: string, build: string): Promise<ProposalLine[]> {
-    return (await this.records(pk, linesPrefix(build), lineIdOf)).sort((a, b) => a.lineNumber - b.lineNumber);
+    return (await readRecords(this.table, pk, linesPrefix(build), lineIdOf)).sort((a, b) => a.lineNumber - b.lineNumber);
   }
 
   /** One actual's line in a build, or undefined: one request. */
   lineOf(pk: string, build: string, actualId: string): Promise<ProposalLine | undefined> {
-    return this.recordOf(pk, linesPrefix(build), actualId, lineIdOf);
+    return readRecordOf(this.table, pk, linesPrefix(build), actualId, lineIdOf);
   }
 
   /** A posting's accounting amounts per actual; the first `limit` only, if given. */
   postedLines(pk: string, postingId: string, limit?: number): Promise<PostedLine[]> {
-    return this.records(pk, postedPrefix(postingId), postedIdOf, limit);
+    return readRecords(this.table, pk, postedPrefix(postingId), postedIdOf, limit);
   }
 
   /** One actual's accounting amounts in a posting, or undefined: one request. */
   postedOf(pk: string, postingId: string, actualId: string): Promise<PostedLine | undefined> {
-    return this.recordOf(pk, postedPrefix(postingId), actualId, postedIdOf);
+    return readRecordOf(this.table, pk, postedPrefix(postingId), actualId, postedIdOf);
   }
 }
