@@ -54,3 +54,16 @@ export function versionKey(version: number): string {
 export function prefixEnd(prefix: string): string {
   return prefix + '\uffff';
 }
+
+/** Larger than any millisecond timestamp this product will see (year 2286). */
+const MAX_MS = 9_999_999_999_999;
+
+/** A key prefix that sorts the newest time first (Table Storage returns rows in key order only). */
+export function newestFirst(at: string): string {
+  return String(MAX_MS - Date.parse(at)).padStart(13, '0');
+}
+
+/** The time a `newestFirst` prefix was made from. */
+export function timeOfNewestFirst(prefix: string): string {
+  return new Date(MAX_MS - Number(prefix)).toISOString();
+}

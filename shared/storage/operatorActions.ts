@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
 import type { AuditEntry } from '../contracts/operations';
+import { newestFirst } from './keys';
 
 /**
  * The audit: every operator action (retry, pause, resume, run the import),
@@ -8,7 +9,6 @@ import type { AuditEntry } from '../contracts/operations';
  * newest first by row key; rows are only ever created.
  */
 const PARTITION = 'audit';
-const MAX_MS = 9_999_999_999_999;
 
 type Row = AuditEntry & { partitionKey: string; rowKey: string };
 
@@ -17,7 +17,7 @@ export class OperatorActions {
 
   async record(entry: AuditEntry): Promise<void> {
     // The random suffix keeps two actions of one millisecond apart.
-    const rowKey = `${String(MAX_MS - Date.parse(entry.at)).padStart(13, '0')}|${randomBytes(4).toString('hex')}`;
+    const rowKey = `${newestFirst(entry.at)}|${randomBytes(4).toString('hex')}`;
     await this.table.createEntity({ partitionKey: PARTITION, rowKey, ...entry, detail: entry.detail.slice(0, 4000) });
   }
 

@@ -1,6 +1,7 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import type { ProposalStatus } from '../contracts/answers';
 import { deleteIfPresent } from './conditions';
+import { newestFirst, timeOfNewestFirst } from './keys';
 
 /**
  * The proposal state index: which proposals are in which state, newest first,
@@ -23,20 +24,17 @@ export interface StateEntry {
   since: string;
 }
 
-const MAX_MS = 9_999_999_999_999;
-
 export function statePartition(status: ProposalStatus, since: string): string {
   return status === 'Posted' ? `Posted|${since.slice(0, 10)}` : status;
 }
 
 export function stateRow(proposal: string, since: string): string {
-  return `${String(MAX_MS - Date.parse(since)).padStart(13, '0')}|${proposal}`;
+  return `${newestFirst(since)}|${proposal}`;
 }
 
 function entryOf(rowKey: string): StateEntry {
   const bar = rowKey.indexOf('|');
-  const ms = MAX_MS - Number(rowKey.slice(0, bar));
-  return { proposal: rowKey.slice(bar + 1), since: new Date(ms).toISOString() };
+  return { proposal: rowKey.slice(bar + 1), since: timeOfNewestFirst(rowKey.slice(0, bar)) };
 }
 
 export interface StatePage {
