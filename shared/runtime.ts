@@ -78,7 +78,7 @@ export async function createRuntime(s: Settings, options: RuntimeOptions = {}): 
     importRuns: new ImportRuns(tables.importRuns),
     staging: new StagingStore(tables.staging),
     register: new ActualRegister(tables.actuals),
-    quarantine: new QuarantineStore(tables.quarantine),
+    quarantine: new QuarantineStore(tables.quarantine, tables.quarantineOpen),
     outbox: new OutboxIndex(tables.outbox),
     webhookReceipts: new WebhookReceipts(tables.webhookReceipts),
     sender,

@@ -372,7 +372,7 @@ describe('Service Bus dead letters (mocked: no namespace)', () => {
     const serviceBus = () => bus.port;
     const quarantine = tableClient(readSettings(env), 'quarantine');
     await quarantine.createTable();
-    const qid = await new QuarantineStore(quarantine).keep({
+    const qid = await new QuarantineStore(quarantine, tableClient(readSettings(env), 'quarantineOpen')).keep({
       source: 'import-from-staging',
       messageId: 'SB-ACT-2@1',
       reason: 'proposal PINV-1 is already posted',

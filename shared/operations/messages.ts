@@ -185,7 +185,7 @@ export interface MessageOperationsOptions {
 export function messageStores(s: Settings, options: MessageOperationsOptions = {}): MessageStores & { localQueue: LocalQueueWriter } {
   const client = options.bus ? undefined : serviceBusClient(s);
   return {
-    quarantine: new QuarantineStore(tableClient(s, 'quarantine', options.storage)),
+    quarantine: new QuarantineStore(tableClient(s, 'quarantine', options.storage), tableClient(s, 'quarantineOpen', options.storage)),
     local: new LocalDeadLetters(tableClient(s, 'localDeadLetters', options.storage)),
     localQueue: new LocalQueueWriter(tableClient(s, 'localMessages', options.storage)),
     retries: new RetryLedger(tableClient(s, 'messageRetries', options.storage)),

@@ -109,7 +109,7 @@ export async function retryQuarantined(stores: MessageStores, item: Item, o: Att
   const target = await o.target();
   let etag: string;
   try {
-    etag = await store.markReplayed(fresh.source, fresh.id, fresh.etag, stores.now(), o.by);
+    etag = await store.markReplayed(fresh, fresh.etag, stores.now(), o.by);
   } catch (e) {
     if (isPreconditionFailed(e) || isNotFound(e)) return r('refused', changed(o));
     throw e;
@@ -118,7 +118,7 @@ export async function retryQuarantined(stores: MessageStores, item: Item, o: Att
   try {
     sent = await target.send(queue, body, { id: fresh.id, messageId: fresh.messageId }, stores.now());
   } catch (e) {
-    const undo = await store.clearReplayed(fresh.source, fresh.id, etag).then(
+    const undo = await store.clearReplayed(fresh, etag).then(
       () => `the ${o.toolAdvice ? 'replay' : 'retry'} mark was taken back`,
       (u: Error) =>
         `and the ${o.toolAdvice ? 'replay' : 'retry'} mark could not be taken back (${u.message}): ${o.toolAdvice ? 'replay it again with --force' : 'it needs the replay tool with --force'}`,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
 import { createIfAbsent, isNotFound, withOptimisticRetry } from './conditions';
 import { joinText, MAX_TEXT, splitText } from './largeText';
+import { QuarantineOpenIndex } from './quarantineOpen';
 
 /**
  * Messages refused by a schema or a business rule, kept raw with the reason so
@@ -31,19 +32,30 @@ export interface QuarantinePage {
 
 type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string; etag: string };
 
+/** What names a quarantined message and its place in the open index. */
+export type QuarantineKey = Pick<QuarantinedMessage, 'source' | 'id' | 'receivedAt'>;
+
 export class QuarantineStore {
-  constructor(private readonly table: TableClient) {}
+  private readonly open: QuarantineOpenIndex;
+
+  constructor(
+    private readonly table: TableClient,
+    openTable: TableClient,
+  ) {
+    this.open = new QuarantineOpenIndex(openTable);
+  }
 
   async keep(m: { source: string; messageId?: string | null; reason: string; raw: string; now: Date }): Promise<string> {
     const sha = createHash('sha256').update(m.raw).digest('hex');
     const id = createHash('sha256').update(`${m.source}\n${sha}`).digest('hex').slice(0, 32);
+    const receivedAt = m.now.toISOString();
     const created = await createIfAbsent(() =>
       this.table.createEntity({
         partitionKey: m.source,
         rowKey: id,
         messageId: m.messageId ?? '',
         reason: m.reason.slice(0, 30_000),
-        receivedAt: m.now.toISOString(),
+        receivedAt,
         rawLength: m.raw.length,
         rawTruncated: m.raw.length > MAX_TEXT,
         rawSha256: sha,
@@ -51,7 +63,8 @@ export class QuarantineStore {
         ...splitText(m.raw, 'raw'),
       }),
     );
-    if (!created) await this.reopenIfReplayed(m.source, id, m.reason, m.now);
+    if (created) await this.open.enter(m.source, id, receivedAt);
+    else await this.reopenIfReplayed(m.source, id, m.reason, m.now);
     return id;
   }
 
@@ -59,12 +72,15 @@ export class QuarantineStore {
    * The same message refused again after an operator replayed it (the cause was
    * not fixed after all): the row goes back to "not replayed" with the new
    * reason, so the second refusal is not hidden behind the first replay.
-   * A redelivery of a message that was never replayed changes nothing.
+   * A redelivery of a message that was never replayed changes nothing, but
+   * writes its open entry again: the delivery before may have crashed between
+   * the row and its entry.
    */
   private async reopenIfReplayed(source: string, id: string, reason: string, now: Date): Promise<void> {
     await withOptimisticRetry(`quarantine ${id}`, async () => {
       const row = await this.get(source, id);
-      if (!row?.replayedAt) return;
+      if (!row) return;
+      if (!row.replayedAt) return this.open.enter(source, id, row.receivedAt);
       await this.table.updateEntity(
         {
           partitionKey: source,
@@ -77,6 +93,7 @@ export class QuarantineStore {
         'Merge',
         { etag: row.etag },
       );
+      await this.open.enter(source, id, now.toISOString());
     });
   }
 
@@ -96,13 +113,22 @@ export class QuarantineStore {
     };
   }
 
-  /** Messages not replayed yet, up to `cap` (keys only). */
-  async countOpen(cap = 10_000): Promise<number> {
-    let n = 0;
-    for await (const _ of this.table.listEntities({ queryOptions: { filter: odata`replayedAt eq ${''}`, select: ['RowKey'] } })) {
-      if (++n >= cap) break;
+  /** Open rows, read from the whole table: only to build the open index once (QuarantineOpenIndex.ensureIndexed). */
+  private async *openRows(): AsyncIterable<QuarantineKey> {
+    const rows = this.table.listEntities<Entity>({
+      queryOptions: { filter: odata`replayedAt eq ${''}`, select: ['PartitionKey', 'RowKey', 'receivedAt'] },
+    });
+    try {
+      for await (const e of rows) yield { source: e.partitionKey, id: e.rowKey, receivedAt: String(e.receivedAt) };
+    } catch (e) {
+      if (!isNotFound(e)) throw e; // nothing was ever quarantined
     }
-    return n;
+  }
+
+  /** Messages not replayed yet, up to `cap`: the open index's keys, not the table. */
+  async countOpen(cap = 10_000): Promise<number> {
+    await this.open.ensureIndexed(() => this.openRows());
+    return this.open.count(cap);
   }
 
   async list(source?: string): Promise<QuarantinedMessage[]> {
@@ -115,17 +141,28 @@ export class QuarantineStore {
   }
 
   /**
-   * One page (up to `pageSize`, at most one table request): messages not yet
-   * replayed, or all with `includeReplayed`. Pages follow the table's key order.
+   * One page of up to `pageSize`: the messages not yet replayed, newest first (one query of the open index
+   * and a point read of each row, in parallel); or, with `includeReplayed`, every message kept, in the
+   * table's key order (source, then id: one request, history included).
    */
   async page(options: { pageSize: number; continuation?: string; includeReplayed?: boolean }): Promise<QuarantinePage> {
-    const filter = options.includeReplayed ? undefined : odata`replayedAt eq ''`;
-    const pages = this.table
-      .listEntities<Entity>(filter ? { queryOptions: { filter } } : {})
-      .byPage({ maxPageSize: options.pageSize, continuationToken: options.continuation });
-    const next = await pages.next();
-    if (next.done) return { items: [], continuation: undefined };
-    return { items: next.value.map(QuarantineStore.toMessage), continuation: next.value.continuationToken };
+    if (options.includeReplayed) {
+      const pages = this.table.listEntities<Entity>().byPage({ maxPageSize: options.pageSize, continuationToken: options.continuation });
+      const next = await pages.next();
+      if (next.done) return { items: [], continuation: undefined };
+      return { items: next.value.map(QuarantineStore.toMessage), continuation: next.value.continuationToken };
+    }
+    await this.open.ensureIndexed(() => this.openRows());
+    const { entries, next } = await this.open.page(options.pageSize, options.continuation);
+    const rows = await Promise.all(entries.map((e) => this.get(e.source, e.id)));
+    const items: QuarantinedMessage[] = [];
+    for (const [i, row] of rows.entries()) {
+      const entry = entries[i]!;
+      // An entry the row no longer matches (replayed, or reopened later under a newer entry) is left from a crash.
+      if (row && !row.replayedAt && row.receivedAt === entry.receivedAt) items.push(row);
+      else await this.open.drop(entry);
+    }
+    return { items, continuation: next };
   }
 
   async get(source: string, id: string): Promise<(QuarantinedMessage & { etag: string }) | undefined> {
@@ -138,29 +175,23 @@ export class QuarantineStore {
     }
   }
 
-  /** A message by its id alone, whatever its source (ids are unique across sources). */
-  async find(id: string): Promise<(QuarantinedMessage & { etag: string }) | undefined> {
-    for await (const e of this.table.listEntities<Entity>({ queryOptions: { filter: odata`RowKey eq ${id}` } })) {
-      return { ...QuarantineStore.toMessage(e), etag: e.etag };
-    }
-    return undefined;
-  }
-
   /**
    * Marks a message replayed, with the ETag it was read with, so two operators cannot replay it twice.
    * Returns the row's new ETag (for `clearReplayed` when the resubmission then fails).
    */
-  async markReplayed(source: string, id: string, etag: string, now: Date, by: string | null = null): Promise<string> {
+  async markReplayed(m: QuarantineKey, etag: string, now: Date, by: string | null = null): Promise<string> {
     const r = await this.table.updateEntity(
-      { partitionKey: source, rowKey: id, replayedAt: now.toISOString(), replayedBy: by ?? '' },
+      { partitionKey: m.source, rowKey: m.id, replayedAt: now.toISOString(), replayedBy: by ?? '' },
       'Merge',
       { etag },
     );
+    await this.open.leave(m.source, m.id, m.receivedAt);
     return r.etag ?? '';
   }
 
   /** Takes a replay mark back (the resubmission failed), with the ETag `markReplayed` returned. */
-  async clearReplayed(source: string, id: string, etag: string): Promise<void> {
-    await this.table.updateEntity({ partitionKey: source, rowKey: id, replayedAt: '', replayedBy: '' }, 'Merge', { etag });
+  async clearReplayed(m: QuarantineKey, etag: string): Promise<void> {
+    await this.table.updateEntity({ partitionKey: m.source, rowKey: m.id, replayedAt: '', replayedBy: '' }, 'Merge', { etag });
+    await this.open.enter(m.source, m.id, m.receivedAt);
   }
 }

@@ -26,6 +26,8 @@ export const TABLE_NAMES = [
   'staging',
   'actuals',
   'quarantine',
+  /** Which quarantined messages are open, newest first (the console's count and list). */
+  'quarantineOpen',
   'outbox',
   'webhookReceipts',
   /** Which proposals are in which state (the operations lists). */
