@@ -239,7 +239,8 @@ describe('import fast path through the local host (its import-requests queue sta
       });
       expect(view.lines).toHaveLength(5);
       expect(Date.now() - started).toBeLessThan(15_000);
-      expect(host.output()).toMatch(/importProposal information: .*LinesCreated/);
+      // The function logs once its invocation ends, after the commit that the GET already shows.
+      await until('the fast path saying so', async () => /importProposal information: .*LinesCreated/.test(host.output()));
     } finally {
       await host.kill();
     }
