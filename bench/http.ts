@@ -233,7 +233,7 @@ export async function postingCallbacks(ctx: BenchContext): Promise<BenchRow[]> {
           postingsPerRepetition: scale.httpFreshPostings,
           p50: round(median(product.map((l) => l.p50)), 1),
           p99: round(median(product.map((l) => l.p99)), 1),
-          path: `signature check, webhook-id claim (insert), header read (its digest of the lines' actual ids vouches for them), posting decision, outbox entry, state index entry, one transaction (${lines} posted rows and the header), the old state index entry removed, accounting updates sent, outbox entry removed, webhook-id answer (merge): 8 storage requests (row 7d)`,
+          path: `signature check, webhook-id claim (insert), header read (its digest of the lines' actual ids vouches for them), posting decision, outbox entry, state index entry, one transaction (the ${lines} accounting amounts in one page, and the header), the old state index entry removed, accounting updates sent, outbox entry removed, webhook-id answer (merge): 8 storage requests (row 7d)`,
           bound:
             'Azurite runs every request on one JavaScript thread: azuriteCpuUsPerRequest.distinct is its CPU per fresh posting, and 1 s divided by it is the most postings a second it can serve, whatever the product does',
           sender: `the local host has no Service Bus: its stand-in (table localOutbound) takes the accounting updates in one transaction, one more request per callback, as Azure's one Service Bus send`,

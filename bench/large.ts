@@ -236,7 +236,7 @@ export async function largeInvoices(ctx: BenchContext): Promise<BenchRow[]> {
     }),
     row({
       id: '8c',
-      name: `the same: the ${n}-line posting callback's answer (signature, receipt, decision, commit of ${n} posted rows)`,
+      name: `the same: the ${n}-line posting callback's answer (signature, receipt, decision, commit of the ${n} accounting amounts in pages of about 50)`,
       unit: 's',
       figures: [large.result.seconds.postingAnswer],
       target: target.figureAtMost(5, '≤ 5 s'),
