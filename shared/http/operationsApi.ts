@@ -54,6 +54,11 @@ export async function summaryAnswer(): Promise<HttpResponseInit> {
   return { status: 200, jsonBody: await summary(await runtime(), await summaryInputs()) };
 }
 
+/** Switches off again what a recorded pause switched off and the platform switched back on (FlowControl.reapplyPauses). */
+export async function reapplyPauses(): Promise<string[]> {
+  return (await flows()).reapplyPauses();
+}
+
 export async function flowsAnswer(): Promise<HttpResponseInit> {
   return { status: 200, jsonBody: { flows: await (await flows()).flows() } };
 }

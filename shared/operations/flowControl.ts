@@ -101,6 +101,28 @@ export class FlowControl {
       return { outcome: 'resumed', flow: stateOf(name, resumed) };
     }
   }
+
+  /**
+   * Switches off again what a recorded pause switched off and something else switched on since: `azd
+   * provision` writes every app setting as the Bicep says, and so does anyone editing them in the portal.
+   * Returns the functions switched off. Reads nothing of the platform while no flow is paused. A resume
+   * racing it wins: the pauses are read again after the switch's state and after the change, and what a
+   * flow resumed meanwhile had switched off is switched on again.
+   */
+  async reapplyPauses(): Promise<string[]> {
+    const paused = async () => new Map((await this.pauses.all()).filter((p) => p.paused).map((p) => [p.flow, p]));
+    const before = [...(await paused()).values()].filter((p) => p.switchedOff.length);
+    if (!before.length) return [];
+    const state = await this.switches().state(before.flatMap((p) => p.switchedOff));
+    const still = await paused();
+    const undone = before.filter((p) => still.get(p.flow)?.etag === p.etag).flatMap((p) => p.switchedOff.filter((fn) => !state[fn]));
+    if (!undone.length) return [];
+    await this.switches().set(Object.fromEntries(undone.map((fn) => [fn, true])));
+    const after = await paused();
+    const resumed = before.filter((p) => !after.has(p.flow)).flatMap((p) => p.switchedOff.filter((fn) => undone.includes(fn)));
+    if (resumed.length) await this.switches().set(Object.fromEntries(resumed.map((fn) => [fn, false])));
+    return undone.filter((fn) => !resumed.includes(fn));
+  }
 }
 
 function stateOf(flow: FlowName, row: FlowPause | undefined): FlowState {

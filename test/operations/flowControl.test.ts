@@ -141,4 +141,80 @@ describe('FlowControl: pause and resume, recorded once, with clear refusals', ()
     });
     expect(await fc.isPaused('import')).toBe(false);
   });
+
+  describe('a pause the platform undid is applied again (the sweep timer checks every minute)', () => {
+    it('switches off again what the pause switched off after a provision switched it on, and leaves the rest alone', async () => {
+      const s = recordingSwitch(['writeBackAccounting']); // off by configuration (no DATAVERSE_URL)
+      const fc = control(s.sw);
+      await fc.pause('import', 'anna@contoso.example');
+      await fc.pause('write-back', 'anna@contoso.example'); // switches nothing: it was off already
+      s.off.clear(); // azd provision writes every app setting as the Bicep says
+      expect(await fc.reapplyPauses()).toEqual(['importFromStaging', 'importProposal']);
+      expect(s.changes.at(-1)).toEqual({ importFromStaging: true, importProposal: true });
+      expect([...s.off].sort()).toEqual(['importFromStaging', 'importProposal']);
+      expect((await fc.flows()).filter((f) => f.paused).map((f) => f.flow)).toEqual(['import', 'write-back']);
+      // Applied: the next check changes nothing.
+      const changes = s.changes.length;
+      expect(await fc.reapplyPauses()).toEqual([]);
+      expect(s.changes).toHaveLength(changes);
+    });
+
+    it('reads nothing of the platform while no flow is paused', async () => {
+      const s = recordingSwitch();
+      let reads = 0;
+      const counting: TriggerSwitch = { ...s.sw, state: (fns) => (reads++, s.sw.state(fns)) };
+      const fc = control(counting);
+      expect(await fc.reapplyPauses()).toEqual([]);
+      await fc.pause('header-sync', 'anna@contoso.example');
+      await fc.resume('header-sync', 'anna@contoso.example');
+      reads = 0;
+      expect(await fc.reapplyPauses()).toEqual([]);
+      expect(reads).toBe(0);
+    });
+
+    it('a resume that lands while the switch is read wins: nothing is switched off, not even for a moment', async () => {
+      const s = recordingSwitch();
+      const fc = control(s.sw);
+      await fc.pause('import', 'anna@contoso.example');
+      s.off.clear();
+      const changes = s.changes.length;
+      let raced = false;
+      const racing: TriggerSwitch = {
+        ...s.sw,
+        state: async (fns) => {
+          const state = await s.sw.state(fns);
+          if (!raced) {
+            raced = true;
+            await fc.resume('import', 'ben@contoso.example'); // lands between the read of the switch and the change
+          }
+          return state;
+        },
+      };
+      expect(await control(racing).reapplyPauses()).toEqual([]);
+      expect(await fc.isPaused('import')).toBe(false);
+      expect([...s.off]).toEqual([]);
+      expect(s.changes.slice(changes)).toEqual([{ importFromStaging: false, importProposal: false }]); // the resume's own, only
+    });
+
+    it('a resume that lands while the switch is being changed wins: what it switched on is switched on again', async () => {
+      const s = recordingSwitch();
+      const fc = control(s.sw);
+      await fc.pause('import', 'anna@contoso.example');
+      s.off.clear();
+      let raced = false;
+      const racing: TriggerSwitch = {
+        ...s.sw,
+        set: async (disabled) => {
+          if (!raced) {
+            raced = true;
+            await fc.resume('import', 'ben@contoso.example'); // its switch-on lands first, then this change
+          }
+          await s.sw.set(disabled);
+        },
+      };
+      expect(await control(racing).reapplyPauses()).toEqual([]);
+      expect(await fc.isPaused('import')).toBe(false);
+      expect([...s.off]).toEqual([]);
+    });
+  });
 });
