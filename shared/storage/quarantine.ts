@@ -185,13 +185,15 @@ export class QuarantineStore {
       'Merge',
       { etag },
     );
-    await this.open.leave(m.source, m.id, m.receivedAt);
+    // The mark is the commit point: an entry left behind is dropped by the next page that finds it.
+    await this.open.leave(m.source, m.id, m.receivedAt).catch(() => undefined);
     return r.etag ?? '';
   }
 
   /** Takes a replay mark back (the resubmission failed), with the ETag `markReplayed` returned. */
   async clearReplayed(m: QuarantineKey, etag: string): Promise<void> {
-    await this.table.updateEntity({ partitionKey: m.source, rowKey: m.id, replayedAt: '', replayedBy: '' }, 'Merge', { etag });
+    // The entry first: no redelivery follows an operator's retry to put back a missing one, and an extra one is dropped.
     await this.open.enter(m.source, m.id, m.receivedAt);
+    await this.table.updateEntity({ partitionKey: m.source, rowKey: m.id, replayedAt: '', replayedBy: '' }, 'Merge', { etag });
   }
 }

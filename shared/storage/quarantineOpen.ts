@@ -1,4 +1,5 @@
-import { odata, type TableClient } from '@azure/data-tables';
+import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import { chunk, MAX_BATCH } from './batches';
 import { deleteIfPresent, isNotFound, isPreconditionFailed } from './conditions';
 import { encodeKeyPart, newestFirst } from './keys';
 
@@ -7,9 +8,11 @@ import { encodeKeyPart, newestFirst } from './keys';
  * list read. The quarantine table itself is keyed by source and content hash, and "open" is a property,
  * so asking it would read every message ever kept, replayed ones included (docs/operations.md).
  *
- * An entry is written after the row it names is created (or reopened) and removed after the row is
- * marked replayed. A crash in between leaves an entry missing, which the redelivery that follows puts
- * back (QuarantineStore.keep), or extra, which readers check against the row and drop.
+ * An entry is removed after its row is marked replayed, and written before an operator reopens the row
+ * (a failed resubmission): a crash in between leaves an extra entry, which readers check against the row
+ * and drop. A message quarantined by a delivery gets its entry after its row (the row's time is the
+ * entry's key); a crash in between leaves the entry missing until the redelivery that follows puts it
+ * back (QuarantineStore.keep).
  */
 const OPEN = 'open';
 /** Rows quarantined before this index existed have their entries once this marker exists. */
@@ -26,33 +29,28 @@ export interface OpenEntry {
 type EntryRow = { partitionKey: string; rowKey: string; etag: string; source: string; id: string; receivedAt: string };
 
 export class QuarantineOpenIndex {
-  /** This process has seen the marker: no need to read it again. */
-  private indexed = false;
+  /** The one-time build of the index (see ensureIndexed), shared by every caller in this process. */
+  private indexed: Promise<void> | undefined;
+  private created: Promise<unknown> | undefined;
 
   constructor(private readonly table: TableClient) {}
 
-  private static rowKey(source: string, id: string, receivedAt: string): string {
-    return `${newestFirst(receivedAt)}|${encodeKeyPart(source)}|${id}`;
+  private static entity(source: string, id: string, receivedAt: string) {
+    return { partitionKey: OPEN, rowKey: `${newestFirst(receivedAt)}|${encodeKeyPart(source)}|${id}`, source, id, receivedAt };
   }
 
-  /** Runs `write`, creating the table first if it does not exist yet (a tool that never started the app). */
-  private async withTable<T>(write: () => Promise<T>): Promise<T> {
-    try {
-      return await write();
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-      await this.table.createTable();
-      return write();
-    }
+  /** The app creates its tables at start-up; the replay tool may write here before the app ever ran. */
+  private async ensureTable(): Promise<void> {
+    await (this.created ??= this.table.createTable());
   }
 
   async enter(source: string, id: string, receivedAt: string): Promise<void> {
-    const entity = { partitionKey: OPEN, rowKey: QuarantineOpenIndex.rowKey(source, id, receivedAt), source, id, receivedAt };
-    await this.withTable(() => this.table.upsertEntity(entity, 'Replace'));
+    await this.ensureTable();
+    await this.table.upsertEntity(QuarantineOpenIndex.entity(source, id, receivedAt), 'Replace');
   }
 
   async leave(source: string, id: string, receivedAt: string): Promise<void> {
-    await deleteIfPresent(() => this.table.deleteEntity(OPEN, QuarantineOpenIndex.rowKey(source, id, receivedAt)));
+    await deleteIfPresent(() => this.table.deleteEntity(OPEN, QuarantineOpenIndex.entity(source, id, receivedAt).rowKey));
   }
 
   /** Drops an entry a reader found stale, with the ETag it read (an entry written again since stays). */
@@ -92,17 +90,28 @@ export class QuarantineOpenIndex {
 
   /**
    * Once per deployment: entries for the open rows quarantined before this index existed, from one read of
-   * the whole quarantine (`openRows`), then the marker. Later calls cost one point read per process, then nothing.
+   * the whole quarantine (`openRows`), in transactions of 100, then the marker. Later calls cost one point
+   * read per process, then nothing; a build that fails is tried again by the next call.
    */
-  async ensureIndexed(openRows: () => AsyncIterable<{ source: string; id: string; receivedAt: string }>): Promise<void> {
-    if (this.indexed) return;
+  ensureIndexed(openRows: () => AsyncIterable<{ source: string; id: string; receivedAt: string }>): Promise<void> {
+    this.indexed ??= this.build(openRows).catch((e: unknown) => {
+      this.indexed = undefined;
+      throw e;
+    });
+    return this.indexed;
+  }
+
+  private async build(openRows: () => AsyncIterable<{ source: string; id: string; receivedAt: string }>): Promise<void> {
     try {
       await this.table.getEntity(MARKER.partitionKey, MARKER.rowKey);
+      return;
     } catch (e) {
       if (!isNotFound(e)) throw e;
-      for await (const r of openRows()) await this.enter(r.source, r.id, r.receivedAt);
-      await this.withTable(() => this.table.upsertEntity(MARKER, 'Replace'));
     }
-    this.indexed = true;
+    await this.ensureTable();
+    const entries: TransactionAction[] = [];
+    for await (const r of openRows()) entries.push(['upsert', QuarantineOpenIndex.entity(r.source, r.id, r.receivedAt), 'Replace']);
+    for (const batch of chunk(entries, MAX_BATCH)) await this.table.submitTransaction(batch);
+    await this.table.upsertEntity(MARKER, 'Replace');
   }
 }
