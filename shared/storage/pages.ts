@@ -7,6 +7,9 @@ import { encodeKeyPart, prefixEnd } from './keys';
 /** A row that holds a page of records (or, written before pages, one record). */
 export type PagedRow = { partitionKey: string; rowKey: string; etag: string; json?: string };
 
+/** The key an actual's record would have alone: the row written before pages, and what its page is found from. */
+export const recordKey = (prefix: string, actualId: string) => `${prefix}${encodeKeyPart(actualId)}`;
+
 /**
  * A page holds at most this many characters of JSON (about 24 lines, or 50 posted rows): a transaction of
  * 100 pages then stays under its 4 MiB even if every character took 3 bytes. Part of the layout: the pages
@@ -23,7 +26,7 @@ export const PAGE_CHARS = 10_000;
  * of one record each (written before pages) are keyed by their actual too, and read the same way.
  */
 export function pageEntities<T>(pk: string, prefix: string, records: readonly T[], idOf: (r: T) => string, pageChars: number) {
-  const keyed = records.map((r) => ({ key: `${prefix}${encodeKeyPart(idOf(r))}`, text: JSON.stringify(r) }));
+  const keyed = records.map((r) => ({ key: recordKey(prefix, idOf(r)), text: JSON.stringify(r) }));
   keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const pages: { partitionKey: string; rowKey: string; json: string }[] = [];
   let texts: string[] = [];
@@ -60,8 +63,12 @@ export async function readRecords<T>(
 ): Promise<T[]> {
   const filter = odata`PartitionKey eq ${pk} and RowKey ge ${prefix} and RowKey lt ${prefixEnd(prefix)}`;
   const byActual = new Map<string, T>();
-  for await (const row of table.listEntities<PagedRow>({ queryOptions: { filter, select: ['RowKey', 'json'] } })) {
-    for (const r of recordsOfRow<T>(row)) if (byActual.size < limit) byActual.set(idOf(r), r);
+  // A limit reads no more rows than it could need: each row holds at least one record.
+  const pages = table
+    .listEntities<PagedRow>({ queryOptions: { filter, select: ['RowKey', 'json'] } })
+    .byPage({ maxPageSize: Number.isFinite(limit) ? Math.min(limit, 1000) : undefined });
+  for await (const page of pages) {
+    for (const row of page) for (const r of recordsOfRow<T>(row)) if (byActual.size < limit) byActual.set(idOf(r), r);
     if (byActual.size >= limit) break;
   }
   return [...byActual.values()];
@@ -75,7 +82,7 @@ export async function readRecordOf<T>(
   actualId: string,
   idOf: (r: T) => string,
 ): Promise<T | undefined> {
-  const filter = odata`PartitionKey eq ${pk} and RowKey ge ${prefix + encodeKeyPart(actualId)} and RowKey lt ${prefixEnd(prefix)}`;
+  const filter = odata`PartitionKey eq ${pk} and RowKey ge ${recordKey(prefix, actualId)} and RowKey lt ${prefixEnd(prefix)}`;
   const pages = table.listEntities<PagedRow>({ queryOptions: { filter, select: ['RowKey', 'json'] } }).byPage({ maxPageSize: 1 });
   // The service may answer a page with no rows and a continuation token; the next page then has the row.
   for await (const page of pages) {

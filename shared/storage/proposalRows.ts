@@ -4,7 +4,7 @@ import type { Departed, ProposalLine } from '../domain/importPlan';
 import type { ProposalHeader } from '../domain/proposal';
 import type { PostingLine } from '../contracts/posting';
 import { encodeKeyPart } from './keys';
-import { PAGE_CHARS, pageEntities, recordsOfRow, type PagedRow } from './pages';
+import { PAGE_CHARS, pageEntities, recordKey, recordsOfRow, type PagedRow } from './pages';
 
 /**
  * The rows of the proposals table, their keys and shapes: what ProposalStore
@@ -27,8 +27,8 @@ import { PAGE_CHARS, pageEntities, recordsOfRow, type PagedRow } from './pages';
 export const headerRow = (pk: string) => `header|${pk}`;
 export const isHeaderRow = (rowKey: string) => rowKey.startsWith('header|');
 export const actualRow = (actualId: string) => `actual|${encodeKeyPart(actualId)}`;
-export const lineRow = (build: string, actualId: string) => `line|${build}|${encodeKeyPart(actualId)}`;
-export const postedRow = (postingId: string, actualId: string) => `posted|${postingId}|${encodeKeyPart(actualId)}`;
+/** The key of an actual's own line row (before pages), from which its page is found. */
+export const lineRow = (build: string, actualId: string) => recordKey(linesPrefix(build), actualId);
 
 export interface Stored<T> {
   value: T;
@@ -96,7 +96,7 @@ export interface ProposalPartition {
   posted: Map<string, Stored<PostedLine>[]>;
 }
 
-export type Row = { partitionKey: string; rowKey: string; etag: string; json?: string };
+export type Row = PagedRow;
 
 export const json = (row: Row) => JSON.parse(row.json ?? 'null');
 
