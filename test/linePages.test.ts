@@ -8,7 +8,7 @@
 import { odata } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BilledSalesActual } from '../shared/contracts/actual';
-import { numberLines, type ProposalLine } from '../shared/domain/importPlan';
+import { buildId, numberLines, type ProposalLine } from '../shared/domain/importPlan';
 import { importFromStaging } from '../shared/pipeline/importFromStaging';
 import { recordPosting } from '../shared/pipeline/recordPosting';
 import { readActual, readProposal } from '../shared/pipeline/readModels';
@@ -138,5 +138,36 @@ describe('pages of lines in storage (Azurite)', () => {
     expect(after.status).toBe('LinesCreated');
     expect(after.lines).toHaveLength(30);
     expect(orphanLines(await snapshot(rt)).filter((r) => r.partitionKey === pk)).toEqual([]);
+  });
+
+  it('rows of one line each that an import left before dying (before pages) are deleted when the same build is written as pages', async () => {
+    const p = proposalWithActuals({ proposalId: 'LEFT-BEHIND', lines: 30 });
+    for (const m of [headerMessage(p.invoice), ...p.actuals.map(actualMessage)]) await deliver(rt, m);
+    // What an import of the old layout wrote before it died: the held marker and a few line rows of the build it
+    // was committing, which the next import computes again (a build's id follows from its actuals).
+    const pk = proposalPartition('usmf', 'LEFT-BEHIND');
+    const lines = numberLines(billed(p));
+    const build = buildId(billed(p));
+    const byKey = [...lines].sort((a, b) => (lineRow(build, a.actual.actualId) < lineRow(build, b.actual.actualId) ? -1 : 1));
+    await rt.tables.proposals.createEntity({ partitionKey: pk, rowKey: `held|${pk}` });
+    for (const line of [byKey[9]!, byKey[20]!])
+      await rt.tables.proposals.createEntity({
+        partitionKey: pk,
+        rowKey: lineRow(build, line.actual.actualId),
+        json: JSON.stringify(line),
+      });
+
+    await importFromStaging(rt, quiet);
+    const view = (await readProposal(rt, 'usmf', 'LEFT-BEHIND'))!;
+    expect(view.status).toBe('LinesCreated');
+    const pageKeys = linePageEntities(pk, build, lines).map((e) => e.rowKey);
+    const stored: string[] = [];
+    for await (const e of rt.tables.proposals.listEntities({ queryOptions: { filter: odata`PartitionKey eq ${pk}`, select: ['RowKey'] } }))
+      if (String(e.rowKey).startsWith('line|')) stored.push(String(e.rowKey));
+    expect(stored.sort()).toEqual([...pageKeys].sort());
+    for (const a of p.actuals)
+      expect((await readActual(rt, 'usmf', a.actualId))?.lineNumber, a.actualId).toBe(
+        view.lines.find((l) => l.actualId === a.actualId)!.lineNumber,
+      );
   });
 });

@@ -253,9 +253,16 @@ export class ProposalStore {
     const etagOf = (actualId: string) => (part.actuals.get(actualId) ?? part.departed.get(actualId))?.etag;
     for (const a of toRecord) rows.push(conditionalWrite(actualEntity(pk, a), etagOf(a.actualId)));
     for (const d of plan.toDepart) rows.push(conditionalWrite(departedEntity(pk, d), etagOf(d.actualId)));
-    if (build)
-      for (const page of linePageEntities(pk, build, plan.lines, this.pageChars))
-        rows.push(assumed ? ['create', page] : ['upsert', page, 'Replace']);
+    if (build) {
+      const pages = linePageEntities(pk, build, plan.lines, this.pageChars);
+      // Rows of this same build cut another way (an import that died before its commit, one line per row) would let
+      // one actual's lookup land on a row without it. Not yet on show, they go in the commit; on show, they are whole.
+      const keys = new Set(pages.map((p) => p.rowKey));
+      if (build !== part.header?.value.activeBuild)
+        for (const rowKey of new Set((part.builds.get(build) ?? []).map((r) => r.rowKey)))
+          if (!keys.has(rowKey)) rows.push(['delete', { partitionKey: pk, rowKey }]);
+      for (const page of pages) rows.push(assumed ? ['create', page] : ['upsert', page, 'Replace']);
+    }
     const stored = part.header;
     if (stored && (plan.header || assumed)) {
       await this.moving(pk, stored.value, { ...stored.value, ...plan.header }, (h) =>
