@@ -1,6 +1,7 @@
 import type { InvocationContext, Timer } from '@azure/functions';
 import { defineFunction } from '../shared/hosting/definition';
-import { reapplyPauses } from '../shared/http/operationsApi';
+import { settings } from '../shared/config';
+import { keepPausesApplied } from '../shared/operations/flowControl';
 import { dispatchAccountingUpdates } from '../shared/pipeline/dispatchAccountingUpdates';
 import { runtime } from '../shared/runtime';
 
@@ -13,14 +14,13 @@ export default defineFunction({
   name: 'dispatchAccountingUpdates',
   scheduleSetting: 'DISPATCH_SCHEDULE',
   handler: async (_timer: Timer, context: InvocationContext) => {
-    const result = await dispatchAccountingUpdates(await runtime(), context);
-    if (result.postings) context.info(`Outbox: ${JSON.stringify(result)}`);
-    // `azd provision` (or an edit in the portal) writes every app setting, switching paused functions on again.
+    const rt = await runtime();
     try {
-      const again = await reapplyPauses();
-      if (again.length) context.warn(`Paused functions had been switched on again; switched off again: ${again.join(', ')}`);
-    } catch (e) {
-      context.error(`Could not check that paused flows stay paused: ${(e as Error).message}`);
+      const result = await dispatchAccountingUpdates(rt, context);
+      if (result.postings) context.info(`Outbox: ${JSON.stringify(result)}`);
+    } finally {
+      // Whatever the outbox did: `azd provision` (or an edit in the portal) writes every app setting, switching paused functions on again.
+      await keepPausesApplied(rt, settings(), context);
     }
   },
 });

@@ -8,14 +8,14 @@ import {
   retryRequestSchema,
   stateQuerySchema,
 } from '../contracts/operations';
-import { flowControl, type FlowControl } from '../operations/flowControl';
+import { runtimeFlowControl, type FlowControl } from '../operations/flowControl';
 import { runImport } from '../operations/importRuns';
 import { outOfSync } from '../operations/outOfSync';
 import { pageToken, readPageToken } from '../operations/pageTokens';
 import { proposalsInState } from '../operations/stateLists';
 import { summarySources } from '../operations/sources';
 import { summary, type SummarySources } from '../operations/summary';
-import { runtime, type Runtime } from '../runtime';
+import { runtime } from '../runtime';
 import { operatorAction } from './operatorAction';
 import { firstField, problem } from './problem';
 import { parseJson, queryParams, readBodyText } from './request';
@@ -34,14 +34,8 @@ function keptFor<K extends object, V>(map: WeakMap<K, V>, key: K, make: () => V)
   return map.get(key)!;
 }
 
-/**
- * One flow control per runtime, so a process keeps the Azure switch's credential and the Service Bus admin client
- * (the console asks every 10 s); keyed by the runtime so that one the local host or a test installs gets its own.
- */
-const controls = new WeakMap<Runtime, FlowControl>();
 async function flows(): Promise<FlowControl> {
-  const rt = await runtime();
-  return keptFor(controls, rt, () => flowControl(settings(), rt.tables));
+  return runtimeFlowControl(await runtime(), settings());
 }
 
 const sources = new WeakMap<FlowControl, SummarySources>();
@@ -52,11 +46,6 @@ async function summaryInputs(): Promise<SummarySources> {
 
 export async function summaryAnswer(): Promise<HttpResponseInit> {
   return { status: 200, jsonBody: await summary(await runtime(), await summaryInputs()) };
-}
-
-/** Switches off again what a recorded pause switched off and the platform switched back on (FlowControl.reapplyPauses). */
-export async function reapplyPauses(): Promise<string[]> {
-  return (await flows()).reapplyPauses();
 }
 
 export async function flowsAnswer(): Promise<HttpResponseInit> {

@@ -1,4 +1,5 @@
 import type { Settings } from '../config';
+import type { Logger, Runtime } from '../runtime';
 import { FlowPauseStore, type FlowPause } from '../storage/flowPauses';
 import type { Tables } from '../storage/tables';
 import { TriggerSwitchRows } from '../storage/triggerSwitches';
@@ -163,4 +164,28 @@ export function flowControl(
         ? AppSettingsTriggerSwitch.fromSettings(s)
         : new LocalTriggerSwitch(new TriggerSwitchRows(tables.localTriggerSwitches)));
   return new FlowControl(new FlowPauseStore(tables.flowPauses), switches, options.now);
+}
+
+/**
+ * One flow control per runtime, so a process keeps the Azure switch's credential (the console asks every
+ * 10 s, the sweep timer every minute); keyed by the runtime so that one the local host or a test installs
+ * gets its own.
+ */
+const perRuntime = new WeakMap<Runtime, FlowControl>();
+export function runtimeFlowControl(rt: Runtime, s: Settings): FlowControl {
+  if (!perRuntime.has(rt)) perRuntime.set(rt, flowControl(s, rt.tables));
+  return perRuntime.get(rt)!;
+}
+
+/** The sweep timer's housekeeping: recorded pauses applied again where the platform switched them back on; logged, never thrown. */
+export async function keepPausesApplied(rt: Runtime, s: Settings, log: Logger): Promise<void> {
+  try {
+    const again = await runtimeFlowControl(rt, s).reapplyPauses();
+    if (again.length)
+      log.warn(
+        `Paused functions had been switched on again (a provision writes every app setting); switched off again: ${again.join(', ')}`,
+      );
+  } catch (e) {
+    log.error(`Could not check that paused flows stay paused: ${(e as Error).message}`);
+  }
 }

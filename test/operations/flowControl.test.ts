@@ -1,9 +1,13 @@
+import { InvocationContext, type Timer } from '@azure/functions';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { readSettings } from '../../shared/config';
-import { flowControl, type FlowControl } from '../../shared/operations/flowControl';
+import sweep from '../../functions/dispatchAccountingUpdates';
+import { readSettings, resetSettings, settings } from '../../shared/config';
+import { flowControl, runtimeFlowControl, type FlowControl } from '../../shared/operations/flowControl';
+import { useRuntime } from '../../shared/runtime';
 import { TriggerSwitchError, type TriggerSwitch } from '../../shared/operations/triggerSwitch';
 import { createTables, ensureTables, type Tables } from '../../shared/storage/tables';
 import { TriggerSwitchRows } from '../../shared/storage/triggerSwitches';
+import { dropTables, isolatedRuntime } from '../support/reliability';
 import { testEnvironment } from '../support/runtime';
 
 /** A stand-in switch that records each change, and can be told to fail like an unreachable Resource Manager. */
@@ -216,5 +220,44 @@ describe('FlowControl: pause and resume, recorded once, with clear refusals', ()
       expect(await fc.isPaused('import')).toBe(false);
       expect([...s.off]).toEqual([]);
     });
+  });
+});
+
+describe('the outbox sweep timer keeps recorded pauses applied (functions/dispatchAccountingUpdates.ts, local switches)', () => {
+  it('switches a paused flow off again after a provision switched it on, even when the sweep itself fails', async () => {
+    const rt = await isolatedRuntime();
+    const saved = { ...process.env };
+    try {
+      // Table storage failing under the sweep: the outbox cannot be read.
+      const outbox = Object.assign(Object.create(rt.outbox) as typeof rt.outbox, {
+        // eslint-disable-next-line require-yield -- fails before it yields anything
+        entries: async function* () {
+          throw new Error('storage unavailable');
+        },
+      });
+      const broken = { ...rt, outbox };
+      Object.assign(process.env, rt.env); // the function reads its settings from the environment, as in Azure
+      resetSettings();
+      useRuntime(broken);
+      const fc = runtimeFlowControl(broken, settings());
+      await fc.pause('import', 'anna@contoso.example');
+      const rows = new TriggerSwitchRows(rt.tables.localTriggerSwitches);
+      await rows.write({ importFromStaging: false, importProposal: false }, new Date()); // as a provision does
+
+      const warnings: string[] = [];
+      const context = new InvocationContext({
+        functionName: 'dispatchAccountingUpdates',
+        logHandler: (level, ...args) => void (level === 'warning' && warnings.push(args.join(' '))),
+      });
+      await expect(sweep.handler({ isPastDue: false } as Timer, context)).rejects.toThrow('storage unavailable');
+      expect(Object.fromEntries(await rows.read())).toMatchObject({ importFromStaging: true, importProposal: true });
+      expect(warnings.join('\n')).toMatch(/switched off again: importFromStaging, importProposal/);
+    } finally {
+      for (const name of Object.keys(rt.env)) if (saved[name] === undefined) delete process.env[name];
+      Object.assign(process.env, saved);
+      resetSettings();
+      useRuntime(undefined);
+      await dropTables(rt);
+    }
   });
 });
